@@ -1,0 +1,237 @@
+"""The network's math: parameter layout, initialisation, forward and backward pass.
+
+Notation (row-vector convention, one sample per row of a minibatch of n rows):
+
+* ``a_0 = X``; for each layer l = 1..L: ``z_l = a_{l-1} W_l + b_l`` and
+  ``a_l = f_l(z_l)``, with f the hidden activation and, for l = L, the output
+  activation (sigmoid or softmax).
+* Loss of a minibatch with sample weights w, S = sum_i w_i:
+  ``J = sum_i w_i loss(y_i, z_L,i) / S + alpha / (2 S) sum_l ||W_l||^2``.
+* Backward pass: ``delta_L = (a_L - y) w / sum(w)``;
+  ``delta_l = (delta_{l+1} W_{l+1}^T) * f'(z_l)``;
+  ``dJ/dW_l = a_{l-1}^T delta_l + alpha W_l / S``; ``dJ/db_l = sum_i delta_l,i``.
+
+Everything here is a pure function of its arguments: buffers are passed in, so
+the estimator can give each call its own and two threads never share one.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._activations import ACTIVATIONS, DERIVATIVES
+from ._losses import LOSSES
+
+
+def layer_shapes(layer_units):
+    """Weight shapes (fan_in, fan_out) for consecutive layer widths."""
+    return [(fan_in, fan_out) for fan_in, fan_out in zip(layer_units, layer_units[1:])]
+
+
+class FlatParameters:
+    """All weights and biases of a network in one contiguous array.
+
+    ``coefs[l]`` and ``intercepts[l]`` are views into ``flat``, so the optimiser
+    updates every layer with one vectorised operation while the backward pass
+    writes each layer's gradient straight into its slice with ``out=``.
+    """
+
+    def __init__(self, layer_units, dtype):
+        shapes = layer_shapes(layer_units)
+        n_params = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
+        self.flat = np.zeros(n_params, dtype=dtype)
+        self.coefs, self.intercepts = [], []
+        start = 0
+        for fan_in, fan_out in shapes:
+            stop = start + fan_in * fan_out
+            self.coefs.append(self.flat[start:stop].reshape(fan_in, fan_out))
+            start, stop = stop, stop + fan_out
+            self.intercepts.append(self.flat[start:stop])
+            start = stop
+
+    @classmethod
+    def from_arrays(cls, coefs, intercepts, dtype):
+        """Pack existing per-layer arrays (copied and cast to ``dtype``)."""
+        layer_units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
+        params = cls(layer_units, dtype)
+        for target, source in zip(params.coefs + params.intercepts, coefs + intercepts):
+            target[...] = source
+        return params
+
+
+def init_bound(fan_in, fan_out, activation):
+    """Half-width of the uniform initialisation of a layer with this activation.
+
+    Glorot & Bengio (2010): sqrt(6 / (fan_in + fan_out)) keeps the variance of
+    activations and gradients constant across tanh layers; for the logistic
+    sigmoid, whose slope at 0 is 1/4, they use 4 times that (the reference
+    notebook's choice). For ReLU, He et al. (2015): sqrt(6 / fan_in).
+    """
+    if activation == "relu":
+        return np.sqrt(6.0 / fan_in)
+    bound = np.sqrt(6.0 / (fan_in + fan_out))
+    return 4.0 * bound if activation == "logistic" else bound
+
+
+def initialize(params, hidden_activation, output_activation, rng):
+    """Draw weights uniformly in +-init_bound and set biases to zero, in place."""
+    n_layers = len(params.coefs)
+    for layer, coef in enumerate(params.coefs):
+        activation = output_activation if layer == n_layers - 1 else hidden_activation
+        bound = init_bound(*coef.shape, activation)
+        coef[...] = rng.uniform(-bound, bound, size=coef.shape)
+        params.intercepts[layer][...] = 0
+
+
+def allocate_activations(layer_units, n_rows, dtype):
+    """One (n_rows, width) buffer per layer after the input, reused per batch."""
+    return [np.empty((n_rows, width), dtype=dtype) for width in layer_units[1:]]
+
+
+def _affine(a_prev, coef, intercept, out):
+    """out = a_prev @ coef + intercept, written into the buffer ``out``."""
+    if sp.issparse(a_prev):
+        out[...] = a_prev @ coef
+    else:
+        np.matmul(a_prev, coef, out=out)
+    out += intercept
+
+
+def forward_pass(coefs, intercepts, X, activations, hidden_activation):
+    """Run the network on ``X``; return the output layer's pre-activations.
+
+    ``activations[l]`` (sliced to ``X.shape[0]`` rows) receives a_{l+1}; the last
+    one holds z_L, left un-activated so that the loss can be computed stably
+    from it. The caller applies the output activation in place afterwards.
+    """
+    n_rows = X.shape[0]
+    hidden = ACTIVATIONS[hidden_activation]
+    last = len(coefs) - 1
+    a_prev = X
+    for layer, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+        z = activations[layer][:n_rows]
+        _affine(a_prev, coef, intercept, out=z)  # z_l = a_{l-1} W_l + b_l
+        if layer < last:
+            hidden(z)  # a_l = f(z_l), in place
+        a_prev = z
+    return a_prev
+
+
+def backward_pass(
+    coefs,
+    X,
+    activations,
+    output_delta,
+    deltas,
+    coef_grads,
+    intercept_grads,
+    hidden_activation,
+    l2_scale,
+):
+    """Backpropagate ``output_delta`` and write every gradient in place.
+
+    Parameters
+    ----------
+    coefs : list of ndarray
+        Weights W_l, shape (fan_in, fan_out).
+    X : ndarray or sparse matrix
+        The minibatch input a_0.
+    activations : list of ndarray
+        Buffers filled by :func:`forward_pass` (a_1 .. a_{L-1} are used).
+    output_delta : ndarray of shape (n_rows, n_outputs)
+        dJ/dz_L = (a_L - y) w / sum(w).
+    deltas : list of ndarray
+        Scratch buffers for the deltas, one per layer after the input
+        (``deltas[l - 1]`` receives delta_l of hidden layer l).
+    coef_grads, intercept_grads : list of ndarray
+        Receive dJ/dW_l and dJ/db_l.
+    hidden_activation : str
+        Key of the hidden layers' activation in ``DERIVATIVES``.
+    l2_scale : float
+        alpha / sum(w): the L2 penalty's gradient is ``l2_scale * W_l``.
+    """
+    n_rows = X.shape[0]
+    derivative = DERIVATIVES[hidden_activation]
+    delta = output_delta
+    for layer in range(len(coefs) - 1, -1, -1):
+        a_prev = X if layer == 0 else activations[layer - 1][:n_rows]
+        if sp.issparse(a_prev):
+            coef_grads[layer][...] = a_prev.T @ delta
+        else:
+            np.matmul(
+                a_prev.T, delta, out=coef_grads[layer]
+            )  # dJ/dW_l = a_{l-1}^T delta_l
+        if l2_scale:
+            coef_grads[layer] += l2_scale * coefs[layer]  # + alpha W_l / sum(w)
+        np.sum(delta, axis=0, out=intercept_grads[layer])  # dJ/db_l = sum_i delta_l,i
+        if layer > 0:
+            hidden_delta = deltas[layer - 1][:n_rows]
+            np.matmul(delta, coefs[layer].T, out=hidden_delta)  # dJ/da_{l-1}
+            derivative(a_prev, hidden_delta)  # delta_{l-1} = dJ/da_{l-1} * f'(z_{l-1})
+            delta = hidden_delta
+
+
+def squared_weight_norm(coefs):
+    """sum_l ||W_l||^2 (Frobenius), the quantity the L2 penalty scales."""
+    return sum(float(np.dot(coef.ravel(), coef.ravel())) for coef in coefs)
+
+
+def loss_and_gradients(
+    params,
+    grads,
+    X,
+    Y,
+    sample_weight,
+    hidden_activation,
+    output_activation,
+    alpha,
+    activations,
+    deltas,
+):
+    """Loss of one minibatch; its gradient is written into ``grads`` in place.
+
+    Parameters
+    ----------
+    params, grads : FlatParameters
+        The network's parameters, and the buffer receiving dJ/dparams.
+    X : ndarray or sparse matrix of shape (n_rows, n_features)
+        The minibatch.
+    Y : ndarray of shape (n_rows, n_outputs)
+        One-hot (or indicator) targets.
+    sample_weight : ndarray of shape (n_rows,)
+        Weights of the rows; their sum must be positive.
+    hidden_activation, output_activation : str
+        Registry keys; the output activation selects the paired loss.
+    alpha : float
+        L2 penalty strength.
+    activations, deltas : list of ndarray
+        Per-layer buffers with at least ``n_rows`` rows (see
+        :func:`allocate_activations`). On return ``activations[-1]`` holds the
+        network's output a_L, so callers can score the batch for free.
+
+    Returns
+    -------
+    loss : float
+        J = sum_i w_i loss_i / S + alpha / (2 S) sum_l ||W_l||^2, S = sum_i w_i.
+    """
+    n_rows = X.shape[0]
+    batch_weight = float(sample_weight.sum())
+    cost = LOSSES[output_activation]
+    Z = forward_pass(params.coefs, params.intercepts, X, activations, hidden_activation)
+    data_loss = float(sample_weight @ cost.fn(Y, Z))  # from z_L: no log(0)
+    penalty = 0.5 * alpha * squared_weight_norm(params.coefs) if alpha else 0.0
+    ACTIVATIONS[output_activation](Z)  # a_L = sigmoid(z_L) or softmax(z_L)
+    output_delta = deltas[-1][:n_rows]
+    np.subtract(Z, Y, out=output_delta)  # dJ/dz_L = a_L - y ...
+    output_delta *= (sample_weight / batch_weight)[:, None]  # ... times w_i / S
+    backward_pass(
+        params.coefs,
+        X,
+        activations,
+        output_delta,
+        deltas,
+        grads.coefs,
+        grads.intercepts,
+        hidden_activation,
+        alpha / batch_weight,
+    )
+    return (data_loss + penalty) / batch_weight

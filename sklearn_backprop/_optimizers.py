@@ -1,0 +1,200 @@
+"""Stochastic optimisers that update the network's parameters in place.
+
+Parameters and gradients are single flat arrays (each layer's weights are views
+into them), so one update is a handful of vectorised operations whatever the
+depth of the network, with no allocation per minibatch. All arithmetic uses
+Python floats so that float32 parameters stay float32 (NumPy's NEP 50).
+"""
+
+import numpy as np
+
+
+class BaseOptimizer:
+    """Base class: a learning rate, in-place updates, and epoch-end hooks.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        The initial step size.
+    """
+
+    def __init__(self, learning_rate_init=0.1):
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+
+    def update_params(self, params, grads):
+        """Update the flat parameter array ``params`` in place from ``grads``.
+
+        ``grads`` may be overwritten: it is scratch space after the update.
+        """
+        raise NotImplementedError
+
+    def iteration_ends(self, time_step):
+        """Hook called at the end of each epoch with the number of samples seen."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Decide whether training stops when the loss stops improving.
+
+        Returns True to stop. Schedules that can still shrink the step return
+        False and shrink it instead.
+        """
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGDOptimizer(BaseOptimizer):
+    """Minibatch stochastic gradient descent with optional (Nesterov) momentum.
+
+    Parameters
+    ----------
+    n_params : int
+        Number of parameters (length of the flat arrays).
+    dtype : numpy dtype
+        The parameters' dtype; the velocity uses the same.
+    learning_rate_init : float
+        The initial step size.
+    lr_schedule : {'constant', 'invscaling', 'adaptive'}
+        How the step size evolves: fixed; ``learning_rate_init / t**power_t``
+        with ``t`` the number of samples seen; or divided by 5 each time the
+        loss stops improving.
+    momentum : float
+        Momentum coefficient in [0, 1]; 0 gives plain gradient descent.
+    nesterov : bool
+        Whether to use Nesterov's accelerated gradient.
+    power_t : float
+        Exponent of the 'invscaling' schedule.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        super().__init__(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.power_t = float(power_t)
+        self.velocity = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
+
+    def update_params(self, params, grads):
+        grads *= -self.learning_rate  # grads now holds the plain step -lr * g
+        if self.velocity is None:
+            params += grads  # theta <- theta - lr g
+            return
+        velocity = self.velocity
+        velocity *= self.momentum
+        velocity += grads  # v <- mu v - lr g
+        if self.nesterov:
+            # theta <- theta + mu v - lr g: look ahead along the new velocity.
+            params += grads
+            grads[:] = velocity
+            grads *= self.momentum
+            params += grads
+        else:
+            params += velocity  # theta <- theta + v
+
+    def iteration_ends(self, time_step):
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg, verbose):
+        if self.lr_schedule != "adaptive":
+            return super().trigger_stopping(msg, verbose)
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+class AdamOptimizer(BaseOptimizer):
+    """Adam (Kingma & Ba, 2014): per-parameter steps from moment estimates.
+
+    Parameters
+    ----------
+    n_params : int
+        Number of parameters (length of the flat arrays).
+    dtype : numpy dtype
+        The parameters' dtype; the moment estimates use the same.
+    learning_rate_init : float
+        The step size.
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float
+        Added to the denominator for numerical stability.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        super().__init__(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.ms = np.zeros(n_params, dtype=dtype)
+        self.vs = np.zeros(n_params, dtype=dtype)
+
+    def update_params(self, params, grads):
+        self.t += 1
+        ms, vs = self.ms, self.vs
+        ms *= self.beta_1
+        ms += (1.0 - self.beta_1) * grads  # m <- b1 m + (1 - b1) g
+        grads *= grads
+        vs *= self.beta_2
+        grads *= 1.0 - self.beta_2
+        vs += grads  # v <- b2 v + (1 - b2) g^2
+        # Bias correction folded into the step size, as in the paper's section 2.
+        step = (
+            self.learning_rate
+            * np.sqrt(1.0 - self.beta_2**self.t)
+            / (1.0 - self.beta_1**self.t)
+        )
+        np.sqrt(vs, out=grads)
+        grads += self.epsilon
+        np.divide(ms, grads, out=grads)
+        grads *= -float(step)
+        params += grads  # theta <- theta - step m / (sqrt(v) + eps)
+
+
+def make_optimizer(estimator, n_params, dtype):
+    """Build the optimiser an estimator's parameters ask for."""
+    if estimator.solver == "sgd":
+        return SGDOptimizer(
+            n_params,
+            dtype,
+            learning_rate_init=estimator.learning_rate_init,
+            lr_schedule=estimator.learning_rate,
+            momentum=estimator.momentum,
+            nesterov=estimator.nesterovs_momentum,
+            power_t=estimator.power_t,
+        )
+    return AdamOptimizer(
+        n_params,
+        dtype,
+        learning_rate_init=estimator.learning_rate_init,
+        beta_1=estimator.beta_1,
+        beta_2=estimator.beta_2,
+        epsilon=estimator.epsilon,
+    )
+
+
+OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}

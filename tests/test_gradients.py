@@ -1,0 +1,104 @@
+"""Backpropagated gradients against central finite differences."""
+
+import numpy as np
+import pytest
+
+from sklearn_backprop import BackpropMLPClassifier
+from sklearn_backprop._network import (
+    FlatParameters,
+    allocate_activations,
+    initialize,
+    loss_and_gradients,
+)
+
+
+def _loss_and_grad(params, X, Y, weights, hidden, output, alpha):
+    units = [X.shape[1]] + [coef.shape[1] for coef in params.coefs]
+    grads = FlatParameters(units, X.dtype)
+    activations = allocate_activations(units, X.shape[0], X.dtype)
+    deltas = allocate_activations(units, X.shape[0], X.dtype)
+    loss = loss_and_gradients(
+        params, grads, X, Y, weights, hidden, output, alpha, activations, deltas
+    )
+    return loss, grads.flat.copy()
+
+
+def _problem(n_classes, multilabel=False, seed=0, n_samples=13, n_features=5):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    if multilabel:
+        Y = (rng.uniform(size=(n_samples, n_classes)) < 0.5).astype(float)
+        return X, Y, Y
+    y = np.arange(n_samples) % n_classes
+    rng.shuffle(y)
+    Y = np.eye(n_classes)[y] if n_classes > 2 else y[:, None].astype(float)
+    return X, y, Y
+
+
+def _finite_difference_check(X, Y, weights, hidden_sizes, hidden, output, alpha):
+    rng = np.random.RandomState(42)
+    units = [X.shape[1], *hidden_sizes, Y.shape[1]]
+    params = FlatParameters(units, np.float64)
+    initialize(params, hidden, output, rng)
+    # Non-zero biases, so that their gradients are exercised off the origin too.
+    params.flat[...] += rng.normal(scale=0.1, size=params.flat.shape)
+    _, grad = _loss_and_grad(params, X, Y, weights, hidden, output, alpha)
+
+    h = 1e-6
+    numerical = np.empty_like(grad)
+    for k in range(params.flat.size):
+        saved = params.flat[k]
+        params.flat[k] = saved + h
+        loss_plus, _ = _loss_and_grad(params, X, Y, weights, hidden, output, alpha)
+        params.flat[k] = saved - h
+        loss_minus, _ = _loss_and_grad(params, X, Y, weights, hidden, output, alpha)
+        params.flat[k] = saved
+        numerical[k] = (loss_plus - loss_minus) / (2 * h)  # central difference
+    relative_error = np.linalg.norm(grad - numerical) / (
+        np.linalg.norm(grad) + np.linalg.norm(numerical)
+    )
+    assert np.linalg.norm(grad) > 1e-3  # the check is not vacuous
+    assert relative_error < 1e-6, relative_error
+
+
+@pytest.mark.parametrize("hidden", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("output", ["logistic", "softmax"])
+@pytest.mark.parametrize("hidden_sizes", [(), (7,), (6, 4), (5, 4, 3)])
+def test_gradients_match_finite_differences(hidden, output, hidden_sizes):
+    X, _, Y = _problem(n_classes=3)
+    weights = np.ones(X.shape[0])
+    _finite_difference_check(X, Y, weights, hidden_sizes, hidden, output, alpha=0.0)
+
+
+@pytest.mark.parametrize("hidden", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("output", ["logistic", "softmax"])
+def test_gradients_with_l2_and_sample_weight(hidden, output):
+    X, _, Y = _problem(n_classes=4, seed=1)
+    weights = np.random.RandomState(3).uniform(0, 3, size=X.shape[0])
+    weights[2] = 0.0  # a zero weight must remove the sample from the gradient
+    _finite_difference_check(X, Y, weights, (6, 5), hidden, output, alpha=0.3)
+
+
+def test_gradients_binary_and_multilabel_outputs():
+    X, _, Y = _problem(n_classes=2, seed=2)
+    _finite_difference_check(X, Y, np.ones(len(X)), (5,), "tanh", "logistic", 0.1)
+    X, _, Y = _problem(n_classes=4, multilabel=True, seed=3)
+    _finite_difference_check(X, Y, np.ones(len(X)), (5,), "relu", "logistic", 0.1)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 1: 0.5, 2: 1.5}])
+@pytest.mark.parametrize("output", ["logistic", "softmax"])
+def test_gradients_with_class_weight(class_weight, output):
+    """Class weights enter the loss as the estimator computes them."""
+    X, y, Y = _problem(n_classes=3, seed=4, n_samples=17)
+    sample_weight = np.random.RandomState(5).uniform(0.5, 2, size=len(y))
+    clf = BackpropMLPClassifier(class_weight=class_weight)
+    clf._check_targets(y, first_call=True)
+    weights = clf._sample_weights(X, y, sample_weight, np.float64)
+    expected_class_factor = (
+        len(y) / (3 * np.bincount(y))
+        if class_weight == "balanced"
+        else np.array([class_weight[k] for k in range(3)])
+    )
+    np.testing.assert_allclose(weights, sample_weight * expected_class_factor[y])
+    _finite_difference_check(X, Y, weights, (4, 3), "logistic", output, alpha=0.05)
