@@ -573,9 +573,11 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
             self._rng = check_random_state(self.random_state)
         rng = self._rng
         if self.early_stopping and not incremental and validation is None:
-            stratify = None if self._multilabel else y
-            n_classes_ok = stratify is None or np.all(
-                np.unique(y, return_counts=True)[1] >= 2
+            n_held = int(np.ceil(self.validation_fraction * X.shape[0]))
+            counts = np.unique(y, return_counts=True)[1]
+            # Stratify when every class can appear on both sides of the split.
+            can_stratify = not self._multilabel and (
+                counts.min() >= 2 and min(n_held, X.shape[0] - n_held) >= len(counts)
             )
             X, X_held, y, y_held, weights, weights_held = train_test_split(
                 X,
@@ -583,7 +585,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                 weights,
                 test_size=self.validation_fraction,
                 random_state=rng,
-                stratify=stratify if n_classes_ok else None,
+                stratify=y if can_stratify else None,
             )
             if X.shape[0] < 1 or X_held.shape[0] < 1:
                 raise ValueError(
@@ -666,83 +668,48 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         return params
 
     def _run_epochs(self, X, Y, weights, params, validation, max_iter, incremental):
-        """The training loop: epochs of shuffled minibatches, then bookkeeping."""
-        n_samples, dtype = X.shape[0], X.dtype
-        batch_size = min(self.batch_size, n_samples)
-        layer_units = [X.shape[1]] + [coef.shape[1] for coef in params.coefs]
-
-        # Per-call buffers, reused by every minibatch: nothing is allocated in
-        # the inner loop except what BLAS and NumPy temporaries need.
-        activations = allocate_activations(layer_units, batch_size, dtype)
-        deltas = allocate_activations(layer_units, batch_size, dtype)
-        grads = FlatParameters(layer_units, dtype)
-        sparse_input = sp.issparse(X)
-        X_batch = None if sparse_input else np.empty((batch_size, X.shape[1]), dtype)
-        Y_batch = np.empty((batch_size, Y.shape[1]), dtype)
-        w_batch = np.empty(batch_size, dtype)
-        optimizer = self._optimizer
+        """The training loop: up to ``max_iter`` epochs, with their bookkeeping."""
+        n_samples = X.shape[0]
+        workspace = _Workspace(X, Y, params, min(self.batch_size, n_samples))
         total_weight = float(weights.sum())
         if validation is not None and self.validation_scores_ is None:
             self.validation_scores_, self.validation_loss_curve_ = [], []
-
-        rng = self._rng
         indices = np.arange(n_samples)
+        # Finite weights to fall back on: before this call, and after the last
+        # completed epoch (a copy of the flat buffer costs little per epoch).
         weights_before_call = params.flat.copy()
         last_good = params.flat.copy()
         for epoch in range(1, max_iter + 1):
             start_time = time.perf_counter()
             if self.shuffle:
-                rng.shuffle(indices)
-            epoch_loss = 0.0
-            epoch_correct = 0.0
+                self._rng.shuffle(indices)
             try:
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    for start in range(0, n_samples, batch_size):
-                        batch = indices[start : start + batch_size]
-                        n_rows = len(batch)
-                        if sparse_input:
-                            Xb = X[batch]
-                        else:
-                            Xb = np.take(X, batch, axis=0, out=X_batch[:n_rows])
-                        Yb = np.take(Y, batch, axis=0, out=Y_batch[:n_rows])
-                        wb = np.take(weights, batch, out=w_batch[:n_rows])
-                        batch_weight = float(wb.sum())
-                        if batch_weight == 0:
-                            continue  # only zero-weight samples: no gradient
-                        batch_loss = loss_and_gradients(
-                            params,
-                            grads,
-                            Xb,
-                            Yb,
-                            wb,
-                            self.activation,
-                            self.out_activation_,
-                            self.alpha,
-                            activations,
-                            deltas,
-                        )
-                        if not np.isfinite(batch_loss):
-                            self._diverged(
-                                params, last_good, weights_before_call, incremental
-                            )
-                        epoch_loss += batch_loss * batch_weight
-                        output = activations[-1][:n_rows]
-                        epoch_correct += float(
-                            wb @ _correct(output, Yb, self._multilabel, threshold=0.5)
-                        )
-                        optimizer.update_params(params.flat, grads.flat)
+                epoch_loss, epoch_correct = self._train_epoch(
+                    X, Y, weights, indices, params, workspace
+                )
             except KeyboardInterrupt:
                 params.flat[...] = last_good
                 warnings.warn(
-                    f"Training interrupted by the user during epoch "
-                    f"{self.n_iter_ + 1}; keeping the weights of the last completed "
-                    "epoch.",
+                    f"Training interrupted during epoch {self.n_iter_ + 1}; the "
+                    "estimator keeps the weights of the last completed epoch and "
+                    "can resume with warm_start=True or partial_fit.",
                     UserWarning,
                     stacklevel=3,
                 )
                 break
-            if not np.all(np.isfinite(params.flat)):
-                self._diverged(params, last_good, weights_before_call, incremental)
+            if not (np.isfinite(epoch_loss) and np.all(np.isfinite(params.flat))):
+                keep = (
+                    weights_before_call if incremental or self.warm_start else last_good
+                )
+                params.flat[...] = keep
+                raise FloatingPointError(
+                    f"The training loss became {epoch_loss} in epoch "
+                    f"{self.n_iter_ + 1}: the optimisation diverged. Lower "
+                    f"learning_rate_init (now {self.learning_rate_init}) or scale "
+                    "the inputs (for example with sklearn.preprocessing."
+                    "StandardScaler, or pixels divided by 255). The estimator "
+                    "keeps its last finite weights."
+                )
             last_good[...] = params.flat
             self.n_iter_ += 1
             self.t_ += n_samples
@@ -752,12 +719,9 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
             if validation is not None:
                 self._record_validation(params, *validation)
             if self.verbose:
-                print(
-                    self._progress_line(
-                        epoch, max_iter, time.perf_counter() - start_time
-                    )
-                )
-            optimizer.iteration_ends(self.t_)
+                seconds = time.perf_counter() - start_time
+                print(self._progress_line(epoch, max_iter, seconds), flush=True)
+            self._optimizer.iteration_ends(self.t_)
             if not incremental and self._update_no_improvement_count(params):
                 break
         else:
@@ -772,17 +736,42 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
             params.flat[...] = self._best_params  # keep the best epoch's weights
         self.best_loss_ = None if self.early_stopping else self._best_loss
 
-    def _diverged(self, params, last_good, weights_before_call, incremental):
-        """Restore finite weights and explain, when the loss becomes NaN or inf."""
-        keep_previous = incremental or self.warm_start
-        params.flat[...] = weights_before_call if keep_previous else last_good
-        raise FloatingPointError(
-            "The training loss became infinite or NaN"
-            f" in epoch {self.n_iter_ + 1}: the optimisation diverged. Lower "
-            f"learning_rate_init (now {self.learning_rate_init}) or scale the "
-            "inputs (for example with sklearn.preprocessing.StandardScaler or by "
-            "dividing pixels by 255). The estimator keeps the last finite weights."
-        )
+    def _train_epoch(self, X, Y, weights, indices, params, workspace):
+        """One pass of minibatch updates in the order of ``indices``.
+
+        Returns the epoch's summed (weight-scaled) loss and its weighted count of
+        correct predictions; a non-finite loss ends the epoch at once.
+        """
+        epoch_loss = epoch_correct = 0.0
+        # Saturated units may overflow harmlessly (exp(-z) = inf gives a
+        # sigmoid of exactly 0); divergence is detected on the loss instead.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, X.shape[0], workspace.batch_size):
+                Xb, Yb, wb = workspace.gather(X, Y, weights, indices, start)
+                batch_weight = float(wb.sum())
+                if batch_weight == 0:
+                    continue  # only zero-weight samples: no gradient
+                batch_loss = loss_and_gradients(
+                    params,
+                    workspace.grads,
+                    Xb,
+                    Yb,
+                    wb,
+                    self.activation,
+                    self.out_activation_,
+                    self.alpha,
+                    workspace.activations,
+                    workspace.deltas,
+                )
+                if not np.isfinite(batch_loss):
+                    return batch_loss, epoch_correct
+                epoch_loss += batch_loss * batch_weight
+                outputs = workspace.activations[-1][: Xb.shape[0]]
+                epoch_correct += float(
+                    wb @ _correct(outputs, Yb, self._multilabel, 0.5)
+                )
+                self._optimizer.update_params(params.flat, workspace.grads.flat)
+        return epoch_loss, epoch_correct
 
     def _update_no_improvement_count(self, params):
         """Track progress after an epoch; return True when training should stop.
@@ -980,3 +969,40 @@ def _correct(outputs, Y, multilabel, threshold):
     if outputs.shape[1] == 1:
         return ((outputs[:, 0] > threshold) == (Y[:, 0] > 0.5)).astype(Y.dtype)
     return (np.argmax(outputs, axis=1) == np.argmax(Y, axis=1)).astype(Y.dtype)
+
+
+class _Workspace:
+    """Buffers of one training call, reused by every minibatch.
+
+    Nothing is allocated per minibatch except NumPy's small temporaries: the
+    minibatch rows are gathered into a fixed buffer with ``np.take(out=...)``
+    (never a copy of all of X per epoch), and each layer has one activation and
+    one delta buffer. The workspace lives only for one ``fit`` call, so it is
+    never shared between threads or pickled with the model.
+    """
+
+    def __init__(self, X, Y, params, batch_size):
+        dtype = params.flat.dtype
+        layer_units = [X.shape[1]] + [coef.shape[1] for coef in params.coefs]
+        self.batch_size = batch_size
+        self.activations = allocate_activations(layer_units, batch_size, dtype)
+        self.deltas = allocate_activations(layer_units, batch_size, dtype)
+        self.grads = FlatParameters(layer_units, dtype)
+        self.sparse_input = sp.issparse(X)
+        self.X = (
+            None if self.sparse_input else np.empty((batch_size, X.shape[1]), dtype)
+        )
+        self.Y = np.empty((batch_size, Y.shape[1]), dtype)
+        self.weights = np.empty(batch_size, dtype)
+
+    def gather(self, X, Y, weights, indices, start):
+        """The minibatch of rows ``indices[start:start + batch_size]``."""
+        batch = indices[start : start + self.batch_size]
+        n_rows = len(batch)
+        if self.sparse_input:
+            Xb = X[batch]  # CSR row selection copies only the selected rows
+        else:
+            Xb = np.take(X, batch, axis=0, out=self.X[:n_rows])
+        Yb = np.take(Y, batch, axis=0, out=self.Y[:n_rows])
+        wb = np.take(weights, batch, out=self.weights[:n_rows])
+        return Xb, Yb, wb

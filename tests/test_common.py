@@ -13,7 +13,7 @@ ESTIMATORS = [
     BackpropMLPClassifier(
         hidden_layer_sizes=(32, 16), activation="tanh", learning_rate_init=0.01
     ),
-    BackpropMLPClassifier(activation="relu", early_stopping=True),
+    BackpropMLPClassifier(activation="relu", alpha=1e-3, batch_size=32),
 ]
 
 
