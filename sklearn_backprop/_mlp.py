@@ -30,6 +30,7 @@ from ._network import (
     loss_and_gradients,
 )
 from ._optimizers import make_optimizer
+from ._progress import EpochProgressBar
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -93,9 +94,12 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
     tol : float, default=1e-4
         Minimum improvement of the training loss (or of the validation accuracy
         when ``early_stopping``) that counts as progress.
-    verbose : bool, default=False
-        Whether to print one line per epoch: training loss and accuracy,
-        validation loss and accuracy when a validation set is used, seconds.
+    verbose : bool or int, default=False
+        Whether to print one line per epoch to standard output: training loss
+        and accuracy, validation loss and accuracy when a validation set is
+        used, and the epoch's seconds. With ``verbose >= 2`` a progress bar
+        also shows the minibatches within each epoch when standard output is a
+        terminal.
     warm_start : bool, default=False
         When True, :meth:`fit` starts from the current ``coefs_`` and
         ``intercepts_`` (including weights assigned to them by the user)
@@ -743,10 +747,14 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         correct predictions; a non-finite loss ends the epoch at once.
         """
         epoch_loss = epoch_correct = 0.0
+        n_batches = -(-X.shape[0] // workspace.batch_size)
+        progress = EpochProgressBar(n_batches) if self.verbose >= 2 else None
         # Saturated units may overflow harmlessly (exp(-z) = inf gives a
         # sigmoid of exactly 0); divergence is detected on the loss instead.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for start in range(0, X.shape[0], workspace.batch_size):
+            for batch, start in enumerate(range(0, X.shape[0], workspace.batch_size)):
+                if progress is not None:
+                    progress.update(batch)
                 Xb, Yb, wb = workspace.gather(X, Y, weights, indices, start)
                 batch_weight = float(wb.sum())
                 if batch_weight == 0:
@@ -771,6 +779,8 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                     wb @ _correct(outputs, Yb, self._multilabel, 0.5)
                 )
                 self._optimizer.update_params(params.flat, workspace.grads.flat)
+        if progress is not None:
+            progress.close()
         return epoch_loss, epoch_correct
 
     def _update_no_improvement_count(self, params):
