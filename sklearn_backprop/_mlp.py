@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import __version__
 from ._activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from ._losses import LOSSES
 from ._network import (
@@ -31,6 +32,7 @@ from ._network import (
 )
 from ._optimizers import make_optimizer
 from ._progress import EpochProgressBar
+from .exceptions import InconsistentVersionWarning
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -607,10 +609,10 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         if (
             not incremental
             or getattr(self, "_optimizer", None) is None
-            or self._optimizer_signature != (params.flat.size, dtype, self.solver)
+            or self._optimizer_signature != (params.flat.size, dtype.name, self.solver)
         ):
             self._optimizer = make_optimizer(self, params.flat.size, dtype)
-            self._optimizer_signature = (params.flat.size, dtype, self.solver)
+            self._optimizer_signature = (params.flat.size, dtype.name, self.solver)
 
         Y = self._encode(y, dtype)
         max_iter = 1 if incremental else self.max_iter
@@ -925,12 +927,18 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             ACTIVATIONS["softmax"](Z)
             return Z
-        expit(Z, out=Z)
         if self._multilabel:
+            expit(Z, out=Z)
             return Z
         if Z.shape[1] == 1:
+            expit(Z, out=Z)
             return np.hstack([1 - Z, Z])
-        Z /= Z.sum(axis=1, keepdims=True)
+        # Normalise the sigmoids in the log domain: sigmoid(z_k) / sum_j
+        # sigmoid(z_j) = softmax_k(log sigmoid(z)), which never divides 0 by 0
+        # when every sigmoid of a row underflows.
+        np.logaddexp(0, -Z, out=Z)
+        np.negative(Z, out=Z)  # log sigmoid(z) = -log(1 + exp(-z))
+        ACTIVATIONS["softmax"](Z)
         return Z
 
     def predict_log_proba(self, X):
@@ -960,6 +968,24 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                 [-np.logaddexp(0, Z), log_sigmoid]
             )  # log(1 - s(z)) = log s(-z)
         return log_sigmoid - logsumexp(log_sigmoid, axis=1, keepdims=True)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sklearn_backprop_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved_version = state.pop("_sklearn_backprop_version", "unknown")
+        if saved_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=saved_version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
