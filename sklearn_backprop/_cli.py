@@ -112,7 +112,13 @@ def build_parser():
 
 
 def load_data(dataset, data_path, seed):
-    """Return (name, X_train, X_test, y_train, y_test) and a note on fallback."""
+    """Return (name, X_train, X_test, y_train, y_test, note on any fallback).
+
+    Without ``dataset``, MNIST is tried and the 8x8 digits are the fallback,
+    unless a ``data_path`` was named: then a problem with it is an error.
+    """
+    if dataset is None and data_path is not None:
+        dataset = "mnist"
     if dataset in (None, "mnist"):
         from .datasets import load_mnist
 

@@ -1,0 +1,202 @@
+"""The main job: python -m sklearn_backprop."""
+
+import io
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+
+from sklearn_backprop import _cli, datasets
+from sklearn_backprop._progress import EpochProgressBar
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _offline(monkeypatch, tmp_path):
+    """No MNIST anywhere: no env var, empty caches, a download that fails fast."""
+    monkeypatch.delenv(datasets.MNIST_ENV_VAR, raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # Port 9 (discard) on loopback: the connection is refused at once.
+    monkeypatch.setattr(datasets, "MNIST_URL", "http://127.0.0.1:9/mnist.npz")
+
+
+def test_digits_run_writes_model_plot_and_history(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = _cli.main(["--dataset", "digits", "--epochs", "3", "--output", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    epoch_lines = [line for line in printed.splitlines() if line.startswith("Epoch ")]
+    assert len(epoch_lines) == 3
+    for line in epoch_lines:
+        for field in ("loss:", "accuracy:", "val_loss:", "val_accuracy:"):
+            assert field in line
+        assert line.endswith("s")
+    assert "Test accuracy:" in printed
+
+    summary = json.loads((out / "history.json").read_text())
+    assert summary["dataset"] == "digits"
+    assert [r["epoch"] for r in summary["epochs"]] == [1, 2, 3]
+    assert set(summary["epochs"][0]) == {
+        "epoch",
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+    }
+    assert (out / "curves.png").read_bytes()[:8] == PNG_SIGNATURE
+    model = joblib.load(out / "model.joblib")
+    assert model.n_iter_ == 3
+    # The JSON's final validation accuracy is the saved model's test accuracy.
+    X_train, X_test, y_train, y_test, *_ = _cli.load_data("digits", None, 0)[1:]
+    assert summary["test_accuracy"] == pytest.approx(model.score(X_test, y_test))
+    assert summary["epochs"][-1]["val_accuracy"] == pytest.approx(
+        summary["test_accuracy"]
+    )
+    assert summary["test_accuracy"] > 0.85
+
+
+@pytest.mark.mnist
+def test_mnist_run_through_the_loader(tmp_path, capsys):
+    """CI points SKLEARN_BACKPROP_MNIST at the shared copy: real MNIST trains."""
+    out = tmp_path / "mnist"
+    code = _cli.main(["--epochs", "1", "--hidden", "32", "--output", str(out)])
+    assert code == 0
+    summary = json.loads((out / "history.json").read_text())
+    assert summary["dataset"] == "mnist"
+    assert "Training on mnist: 60000 training and 10000 test samples" in (
+        capsys.readouterr().out
+    )
+    assert summary["test_accuracy"] > 0.9
+    assert summary["params"]["hidden_layer_sizes"] == [32]
+
+
+def test_falls_back_to_digits_when_mnist_is_unavailable(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch, tmp_path)
+    code = _cli.main(["--epochs", "1", "--quiet", "--output", str(tmp_path / "o")])
+    assert code == 0
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert first_line.startswith("MNIST could not be loaded (")
+    assert first_line.endswith("training on scikit-learn's bundled 8x8 digits instead.")
+    summary = json.loads((tmp_path / "o" / "history.json").read_text())
+    assert summary["dataset"] == "digits"
+
+
+def test_explicit_mnist_without_data_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch, tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["--dataset", "mnist", "--output", str(tmp_path / "o")])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("sklearn-backprop: error: ")
+    assert "Traceback" not in err
+
+
+def test_missing_data_path_is_an_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["--data", str(tmp_path / "nope.npz"), "--output", str(tmp_path)])
+    assert exc.value.code == 1
+    assert "nope.npz" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "positive integer"),
+        (["--epochs", "many"], "positive integer"),
+        (["--lr", "-1"], "positive number"),
+        (["--lr", "nan"], "positive number"),
+        (["--hidden", "a,b"], "layer sizes"),
+        (["--hidden", "256,0"], "layer sizes"),
+        (["--batch-size", "0"], "positive integer"),
+        (["--solver", "lbfgs"], "invalid choice"),
+        (["--dataset", "cifar"], "invalid choice"),
+        (["--unknown"], "unrecognized arguments"),
+    ],
+)
+def test_bad_options_get_argparse_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_notebook_flag_selects_the_notebook_hyperparameters():
+    args = _cli.build_parser().parse_args(["--notebook"])
+    params = _cli.build_estimator(args).get_params()
+    for key, value in _cli.NOTEBOOK_PARAMS.items():
+        assert params[key] == value
+    assert params["learning_rate_init"] == 0.001
+    assert params["max_iter"] == 50
+    assert params["momentum"] == 0.0
+    # Explicit options still win over the preset.
+    args = _cli.build_parser().parse_args(["--notebook", "--epochs", "2"])
+    assert _cli.build_estimator(args).max_iter == 2
+
+
+def test_options_reach_the_estimator():
+    args = _cli.build_parser().parse_args(
+        ["--hidden", "64,32", "--lr", "0.05", "--batch-size", "50", "--solver", "adam"]
+    )
+    clf = _cli.build_estimator(args)
+    assert clf.hidden_layer_sizes == (64, 32)
+    assert clf.learning_rate_init == 0.05
+    assert clf.batch_size == 50
+    assert clf.solver == "adam"
+    assert clf.random_state == 0
+
+
+def test_module_entry_point_runs(tmp_path):
+    """`python -m sklearn_backprop` is wired to the same main()."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sklearn_backprop", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "--notebook" in result.stdout
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_draws_on_terminals_only():
+    terminal = _Terminal()
+    bar = EpochProgressBar(600, stream=terminal)
+    for done in range(601):
+        bar.update(done)
+    bar.close()
+    drawn = terminal.getvalue()
+    assert "\r[" + "=" * 30 + "] 600/600" in drawn
+    assert "] 300/600" in drawn
+    assert drawn.count("\r[") <= 60  # redrawn ~50 times, not once per batch
+    assert drawn.endswith("\r")
+
+    pipe = io.StringIO()
+    bar = EpochProgressBar(600, stream=pipe)
+    bar.update(600)
+    bar.close()
+    assert pipe.getvalue() == ""
+
+
+def test_verbose_two_draws_the_bar_within_epochs(monkeypatch, capsys):
+    from sklearn.datasets import load_digits
+
+    from sklearn_backprop import BackpropMLPClassifier
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    X, y = load_digits(return_X_y=True)
+    BackpropMLPClassifier(max_iter=2, verbose=2, batch_size=50).fit(X / 16, y)
+    drawn = terminal.getvalue()
+    n_batches = int(np.ceil(len(X) / 50))
+    assert f"/{n_batches}" in drawn
+    assert "Epoch 2/2 - loss:" in drawn
