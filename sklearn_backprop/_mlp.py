@@ -355,7 +355,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # Target encoding
     # ------------------------------------------------------------------
-    def _check_targets(self, y, first_call, classes=None):
+    def _check_targets(self, y, reset, classes=None):
         """Validate y; on the first call learn ``classes_``; return y as given."""
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -367,7 +367,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                 "not continuous or multiclass-multioutput ones."
             )
         multilabel = target_type == "multilabel-indicator"
-        if first_call:
+        if reset:
             self._multilabel = multilabel
             if multilabel:
                 self.classes_ = np.arange(y.shape[1])
@@ -409,6 +409,28 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         Y[np.arange(len(y)), indices] = 1
         return Y
 
+    def _class_weight_factors(self, y):
+        """Weight of each class in ``classes_`` from ``class_weight``, or None.
+
+        Computed once from the training targets, then applied to the training
+        and validation samples alike.
+        """
+        if self.class_weight is None:
+            return None
+        if self._multilabel:
+            raise ValueError(
+                "class_weight is not supported for multilabel targets; use "
+                "sample_weight instead."
+            )
+        if isinstance(self.class_weight, dict):
+            unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes {unknown} that are not in the "
+                    f"data's classes {self.classes_.tolist()}."
+                )
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+
     def _sample_weights(self, X, y, sample_weight, dtype, *, name="sample_weight"):
         """Validated sample weights times class weights, as a 1-D array."""
         n_samples = X.shape[0]
@@ -429,15 +451,8 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                 )
             if np.any(weights < 0):
                 raise ValueError(f"{name} contains negative values.")
-        if self.class_weight is not None:
-            if self._multilabel:
-                raise ValueError(
-                    "class_weight is not supported for multilabel targets; use "
-                    "sample_weight instead."
-                )
-            weights *= compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y
-            )[np.searchsorted(self.classes_, y)].astype(dtype)
+        if self._class_factors is not None:
+            weights *= self._class_factors[np.searchsorted(self.classes_, y)]
         if not np.any(weights > 0):
             raise ValueError(
                 f"{name} (times class_weight) is zero for every sample; at least "
@@ -537,8 +552,14 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         incremental,
     ):
         hidden_sizes = self._validate_params()
-        fitted = hasattr(self, "coefs_")
-        first_call = not fitted or not (self.warm_start or incremental)
+        continuing = self.warm_start or incremental
+        # Data and targets are learnt afresh unless a fitted model continues;
+        # weights are drawn afresh unless coefs_ exist (fitted, or assigned by
+        # the user to start from given weights, as in scikit-learn's MLP).
+        reset = not (continuing and hasattr(self, "classes_"))
+        new_weights = not (continuing and hasattr(self, "coefs_"))
+        if sp.issparse(y):
+            y = y.toarray()  # a sparse multilabel indicator matrix
         X, y = validate_data(
             self,
             X,
@@ -546,95 +567,105 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
             accept_sparse=["csr", "csc"],
             dtype=_FLOAT_DTYPES,
             multi_output=True,
-            reset=first_call,
+            reset=reset,
         )
         dtype = X.dtype
-        y = self._check_targets(y, first_call, classes)
+        y = self._check_targets(y, reset, classes)
+        if reset:
+            self._class_factors = self._class_weight_factors(y)
         weights = self._sample_weights(X, y, sample_weight, dtype)
         if sp.issparse(X):
             X = X.tocsr()  # row slicing of minibatches is cheap in CSR only
-
-        if (X_val is None) != (y_val is None):
-            raise ValueError("X_val and y_val must be given together.")
-        if X_val is not None and incremental:
-            raise ValueError("partial_fit does not take a validation set.")
-        validation = None
-        if X_val is not None:
-            X_val = validate_data(
-                self, X_val, accept_sparse=["csr"], dtype=dtype, reset=False
-            )
-            y_val = self._check_targets(np.asarray(y_val), first_call=False)
-            if X_val.shape[0] != len(y_val):
-                raise ValueError(
-                    f"X_val has {X_val.shape[0]} samples but y_val has {len(y_val)}."
-                )
-            weights_val = self._sample_weights(
-                X_val, y_val, sample_weight_val, dtype, name="sample_weight_val"
-            )
-            validation = (X_val, y_val, weights_val)
-        elif sample_weight_val is not None:
-            raise ValueError("sample_weight_val is given without X_val and y_val.")
-
-        if first_call or not hasattr(self, "_rng"):
+        if reset or not hasattr(self, "_rng"):
             self._rng = check_random_state(self.random_state)
-        rng = self._rng
+
+        validation = self._validation_data(X_val, y_val, sample_weight_val, dtype)
+        if validation is not None and incremental:
+            raise ValueError("partial_fit does not take a validation set.")
         if self.early_stopping and not incremental and validation is None:
-            n_held = int(np.ceil(self.validation_fraction * X.shape[0]))
-            counts = np.unique(y, return_counts=True)[1]
-            # Stratify when every class can appear on both sides of the split.
-            can_stratify = not self._multilabel and (
-                counts.min() >= 2 and min(n_held, X.shape[0] - n_held) >= len(counts)
-            )
-            X, X_held, y, y_held, weights, weights_held = train_test_split(
-                X,
-                y,
-                weights,
-                test_size=self.validation_fraction,
-                random_state=rng,
-                stratify=y if can_stratify else None,
-            )
-            if X.shape[0] < 1 or X_held.shape[0] < 1:
-                raise ValueError(
-                    "early_stopping needs at least one training and one "
-                    "validation sample; got "
-                    f"{X.shape[0]} and {X_held.shape[0]} with "
-                    f"validation_fraction={self.validation_fraction}."
-                )
-            validation = (X_held, y_held, weights_held)
+            X, y, weights, validation = self._hold_out(X, y, weights)
 
         layer_units = [X.shape[1], *hidden_sizes, self._n_outputs()]
-        if first_call:
-            self._initialize(layer_units, dtype, rng)
+        if reset or new_weights:
+            self._reset_bookkeeping(layer_units)
+        if new_weights:
+            params = FlatParameters(layer_units, dtype)
+            initialize(params, self.activation, self.out_activation_, self._rng)
+            self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         params = self._pack_params(layer_units, dtype)
-        if (
-            not incremental
-            or getattr(self, "_optimizer", None) is None
-            or self._optimizer_signature != (params.flat.size, dtype.name, self.solver)
-        ):
+        signature = (params.flat.size, dtype.name, self.solver)
+        if not incremental or getattr(self, "_optimizer_signature", None) != signature:
             self._optimizer = make_optimizer(self, params.flat.size, dtype)
-            self._optimizer_signature = (params.flat.size, dtype.name, self.solver)
+            self._optimizer_signature = signature
 
         Y = self._encode(y, dtype)
         max_iter = 1 if incremental else self.max_iter
         self._run_epochs(X, Y, weights, params, validation, max_iter, incremental)
         return self
 
+    def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
+        """Validate an explicit validation set; None when there is none."""
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together.")
+        if X_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val is given without X_val and y_val.")
+            return None
+        X_val = validate_data(
+            self, X_val, accept_sparse=["csr", "csc"], dtype=dtype, reset=False
+        )
+        if sp.issparse(X_val):
+            X_val = X_val.tocsr()
+        if sp.issparse(y_val):
+            y_val = y_val.toarray()
+        y_val = self._check_targets(np.asarray(y_val), reset=False)
+        if X_val.shape[0] != y_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has "
+                f"{y_val.shape[0]}; they must have the same length."
+            )
+        weights_val = self._sample_weights(
+            X_val, y_val, sample_weight_val, dtype, name="sample_weight_val"
+        )
+        return X_val, y_val, weights_val
+
+    def _hold_out(self, X, y, weights):
+        """Split off ``validation_fraction`` of the data for early stopping."""
+        n_held = int(np.ceil(self.validation_fraction * X.shape[0]))
+        counts = np.unique(y, return_counts=True)[1]
+        # Stratify when every class can appear on both sides of the split.
+        can_stratify = not self._multilabel and (
+            counts.min() >= 2 and min(n_held, X.shape[0] - n_held) >= len(counts)
+        )
+        if n_held >= X.shape[0]:
+            raise ValueError(
+                "early_stopping needs at least one training and one validation "
+                f"sample; got {X.shape[0]} samples with validation_fraction="
+                f"{self.validation_fraction}."
+            )
+        X, X_held, y, y_held, weights, weights_held = train_test_split(
+            X,
+            y,
+            weights,
+            test_size=n_held,
+            random_state=self._rng,
+            stratify=y if can_stratify else None,
+        )
+        return X, y, weights, (X_held, y_held, weights_held)
+
     def _n_outputs(self):
         if self._multilabel:
             return len(self.classes_)
         return 1 if len(self.classes_) == 2 else len(self.classes_)
 
-    def _initialize(self, layer_units, dtype, rng):
-        """Fresh random weights and reset bookkeeping (not a warm start)."""
+    def _reset_bookkeeping(self, layer_units):
+        """Layer layout and training history of a model that starts afresh."""
         self.n_layers_ = len(layer_units)
         self.n_outputs_ = layer_units[-1]
         if self._multilabel or self.n_outputs_ == 1:
             self.out_activation_ = "logistic"
         else:
             self.out_activation_ = self.output_activation
-        params = FlatParameters(layer_units, dtype)
-        initialize(params, self.activation, self.out_activation_, rng)
-        self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -642,7 +673,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         self._no_improvement_count = 0
         self._best_loss = np.inf
         self._best_params = None
-        self._optimizer = None
+        self._optimizer_signature = None
         self.validation_scores_ = None
         self.validation_loss_curve_ = None
         self.best_validation_score_ = None
@@ -791,13 +822,18 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         Progress is the validation accuracy with ``early_stopping`` (whose best
         weights are kept), else the training loss, as in scikit-learn's MLP.
         """
-        if self.early_stopping:
+        if self.validation_scores_ is not None and len(self.validation_scores_):
             score = self.validation_scores_[-1]
-            if score < self.best_validation_score_ + self.tol:
+            previous_best = self.best_validation_score_
+            if previous_best is None or score > previous_best:
+                self.best_validation_score_ = score
+        if self.early_stopping:
+            # Compare with the best *before* this epoch, as scikit-learn does.
+            if previous_best is not None and score < previous_best + self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            if self._best_params is None or score >= self.best_validation_score_:
+            if previous_best is None or score > previous_best:
                 self._best_params = params.flat.copy()
         else:
             if self.loss_curve_[-1] > self._best_loss - self.tol:
@@ -828,8 +864,6 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         score = float(weights_val @ _correct(Z, Y_val, self._multilabel, 0.0)) / total
         self.validation_scores_.append(score)
-        if self.best_validation_score_ is None or score > self.best_validation_score_:
-            self.best_validation_score_ = score
 
     def _progress_line(self, epoch, max_iter, seconds):
         """The per-epoch report: the notebook's four figures and the time."""
