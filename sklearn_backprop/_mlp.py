@@ -1,6 +1,8 @@
 """BackpropMLPClassifier: validation and bookkeeping around the network's math."""
 
 import numbers
+import os
+import sys
 import time
 import warnings
 
@@ -22,6 +24,7 @@ from sklearn.utils.validation import (
 
 from . import __version__
 from ._activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from ._callbacks import CallbackSupportMixin, with_callbacks
 from ._losses import LOSSES
 from ._network import (
     FlatParameters,
@@ -42,7 +45,7 @@ _REAL = (numbers.Real,)
 _INT = (numbers.Integral,)
 
 
-class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
+class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Multilayer perceptron classifier trained by minibatch backpropagation.
 
     A feed-forward network of fully connected layers, trained by the
@@ -463,6 +466,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
+    @with_callbacks
     def fit(
         self,
         X,
@@ -508,6 +512,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
             incremental=False,
         )
 
+    @with_callbacks
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of minibatch updates on (X, y).
 
@@ -600,8 +605,42 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Y = self._encode(y, dtype)
         max_iter = 1 if incremental else self.max_iter
-        self._run_epochs(X, Y, weights, params, validation, max_iter, incremental)
+        # Root task of scikit-learn's callbacks (>= 1.9): one subtask per epoch.
+        callback_ctx = self._init_callback_context(max_subtasks=max_iter)
+        metadata = {"sample_weight": weights} if sample_weight is not None else None
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        self._run_epochs(
+            X,
+            Y,
+            weights,
+            params,
+            validation,
+            max_iter,
+            incremental,
+            callback_ctx=callback_ctx,
+            y=y,
+            metadata=metadata,
+        )
+        callback_ctx.call_on_fit_task_end(
+            estimator=self,
+            X=X,
+            y=y,
+            metadata=metadata,
+            reconstruction_attributes={},
+        )
         return self
+
+    def _reconstruction_attributes(self):
+        """Fitted attributes of the current epoch, copied (coefs_ are live views)."""
+        return {
+            "coefs_": [coef.copy() for coef in self.coefs_],
+            "intercepts_": [b.copy() for b in self.intercepts_],
+            "n_iter_": self.n_iter_,
+            "t_": self.t_,
+            "loss_": self.loss_,
+            "loss_curve_": list(self.loss_curve_),
+            "train_scores_": list(self.train_scores_),
+        }
 
     def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
         """Validate an explicit validation set; None when there is none."""
@@ -704,7 +743,20 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         return params
 
-    def _run_epochs(self, X, Y, weights, params, validation, max_iter, incremental):
+    def _run_epochs(
+        self,
+        X,
+        Y,
+        weights,
+        params,
+        validation,
+        max_iter,
+        incremental,
+        *,
+        callback_ctx,
+        y,
+        metadata,
+    ):
         """The training loop: up to ``max_iter`` epochs, with their bookkeeping."""
         n_samples = X.shape[0]
         workspace = _Workspace(X, Y, params, min(self.batch_size, n_samples))
@@ -718,6 +770,10 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         last_good = params.flat.copy()
         for epoch in range(1, max_iter + 1):
             start_time = time.perf_counter()
+            epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+            epoch_ctx.call_on_fit_task_begin(
+                estimator=self, X=X, y=y, metadata=metadata
+            )
             if self.shuffle:
                 self._rng.shuffle(indices)
             try:
@@ -731,8 +787,9 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                     "estimator keeps the weights of the last completed epoch and "
                     "can resume with warm_start=True or partial_fit.",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=_caller_stacklevel(),
                 )
+                epoch_ctx.call_on_fit_task_end(estimator=self)  # pair the hooks
                 break
             if not (np.isfinite(epoch_loss) and np.all(np.isfinite(params.flat))):
                 keep = (
@@ -759,7 +816,16 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                 seconds = time.perf_counter() - start_time
                 print(self._progress_line(epoch, max_iter, seconds), flush=True)
             self._optimizer.iteration_ends(self.t_)
+            stop_requested = epoch_ctx.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                y=y,
+                metadata=metadata,
+                reconstruction_attributes=self._reconstruction_attributes,
+            )
             if not incremental and self._update_no_improvement_count(params):
+                break
+            if stop_requested:
                 break
         else:
             if not incremental:
@@ -767,7 +833,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"Stochastic Optimizer: Maximum iterations ({max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=_caller_stacklevel(),
                 )
         if self.early_stopping and not incremental and self._best_params is not None:
             params.flat[...] = self._best_params  # keep the best epoch's weights
@@ -1026,6 +1092,24 @@ class BackpropMLPClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _caller_stacklevel():
+    """Stack level of the first frame outside this package and sklearn.callback.
+
+    Warnings raised in the training loop then point at the user's ``fit`` call,
+    however many wrappers (scikit-learn's callback decorator) sit in between.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE_DIR)
+        or f"sklearn{os.sep}callback{os.sep}" in frame.f_code.co_filename
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _correct(outputs, Y, multilabel, threshold):

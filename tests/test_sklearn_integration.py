@@ -19,7 +19,7 @@ from sklearn.datasets import (
     make_multilabel_classification,
 )
 from sklearn.ensemble import VotingClassifier
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import (
@@ -969,3 +969,11 @@ def test_sparse_multilabel_indicator_targets_equal_dense():
     sparse_fit = small(max_iter=5).fit(X, sp.csr_matrix(Y))
     assert_same_weights(dense, sparse_fit)
     assert_array_equal(dense.predict(X), sparse_fit.predict(X))
+
+
+def test_convergence_warning_points_at_the_callers_line():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small(max_iter=1).fit(X_MC, Y_MC)
+    (warning,) = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert warning.filename == __file__
