@@ -8,6 +8,8 @@ Python floats so that float32 parameters stay float32 (NumPy's NEP 50).
 
 import numpy as np
 
+from ._blas import axpy, scal
+
 
 class BaseOptimizer:
     """Base class: a learning rate, in-place updates, and epoch-end hooks.
@@ -84,21 +86,19 @@ class SGDOptimizer(BaseOptimizer):
         self.velocity = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
 
     def update_params(self, params, grads):
-        grads *= -self.learning_rate  # grads now holds the plain step -lr * g
+        lr = self.learning_rate
         if self.velocity is None:
-            params += grads  # theta <- theta - lr g
+            axpy(-lr, grads, params)  # theta <- theta - lr g
             return
-        velocity = self.velocity
-        velocity *= self.momentum
-        velocity += grads  # v <- mu v - lr g
+        velocity, mu = self.velocity, self.momentum
+        scal(mu, velocity)
+        axpy(-lr, grads, velocity)  # v <- mu v - lr g
         if self.nesterov:
-            # theta <- theta + mu v - lr g: look ahead along the new velocity.
-            params += grads
-            grads[:] = velocity
-            grads *= self.momentum
-            params += grads
+            # theta <- theta + mu v - lr g: the step taken from the look-ahead point
+            axpy(mu, velocity, params)
+            axpy(-lr, grads, params)
         else:
-            params += velocity  # theta <- theta + v
+            axpy(1.0, velocity, params)  # theta <- theta + v
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -156,12 +156,11 @@ class AdamOptimizer(BaseOptimizer):
     def update_params(self, params, grads):
         self.t += 1
         ms, vs = self.ms, self.vs
-        ms *= self.beta_1
-        ms += (1.0 - self.beta_1) * grads  # m <- b1 m + (1 - b1) g
-        grads *= grads
-        vs *= self.beta_2
-        grads *= 1.0 - self.beta_2
-        vs += grads  # v <- b2 v + (1 - b2) g^2
+        scal(self.beta_1, ms)
+        axpy(1.0 - self.beta_1, grads, ms)  # m <- b1 m + (1 - b1) g
+        np.multiply(grads, grads, out=grads)
+        scal(self.beta_2, vs)
+        axpy(1.0 - self.beta_2, grads, vs)  # v <- b2 v + (1 - b2) g^2
         # Bias correction folded into the step size, as in the paper's section 2.
         step = (
             self.learning_rate
@@ -171,8 +170,7 @@ class AdamOptimizer(BaseOptimizer):
         np.sqrt(vs, out=grads)
         grads += self.epsilon
         np.divide(ms, grads, out=grads)
-        grads *= -float(step)
-        params += grads  # theta <- theta - step m / (sqrt(v) + eps)
+        axpy(-float(step), grads, params)  # theta <- theta - step m / (sqrt(v) + eps)
 
 
 def make_optimizer(estimator, n_params, dtype):
