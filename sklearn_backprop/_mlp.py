@@ -35,7 +35,7 @@ from ._network import (
 )
 from ._optimizers import make_optimizer
 from ._progress import EpochProgressBar
-from .exceptions import InconsistentVersionWarning
+from .exceptions import DivergenceError, InconsistentVersionWarning
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -544,7 +544,32 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
             X, y, sample_weight=sample_weight, classes=classes, incremental=True
         )
 
-    def _fit(
+    def _fit(self, X, y, **kwargs):
+        """Fit, or on an error leave the estimator as it was before the call.
+
+        Bad input must lose nothing: attributes are set while validating, so
+        on any error they are all put back. The exception is divergence,
+        after which the estimator deliberately keeps its last finite weights.
+        """
+        state_before = self.__dict__.copy()
+        try:
+            return self._fit_epochs(X, y, **kwargs)
+        except DivergenceError:
+            raise
+        except Exception:
+            # scikit-learn's callback decorator tears its callbacks down after
+            # this returns, from the state it set up during the call: keep it.
+            callback_state = {
+                key: value
+                for key, value in self.__dict__.items()
+                if key in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+            }
+            self.__dict__.clear()
+            self.__dict__.update(state_before)
+            self.__dict__.update(callback_state)
+            raise
+
+    def _fit_epochs(
         self,
         X,
         y,
@@ -556,6 +581,7 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         classes=None,
         incremental,
     ):
+        """Validate, set up the network and optimiser, and run the epochs."""
         hidden_sizes = self._validate_params()
         continuing = self.warm_start or incremental
         # Data and targets are learnt afresh unless a fitted model continues;
@@ -796,7 +822,7 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
                     weights_before_call if incremental or self.warm_start else last_good
                 )
                 params.flat[...] = keep
-                raise FloatingPointError(
+                raise DivergenceError(
                     f"The training loss became {epoch_loss} in epoch "
                     f"{self.n_iter_ + 1}: the optimisation diverged. Lower "
                     f"learning_rate_init (now {self.learning_rate_init}) or scale "

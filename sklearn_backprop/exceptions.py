@@ -30,3 +30,13 @@ class InconsistentVersionWarning(UserWarning):
             f"version {self.current_version}. This might lead to breaking code "
             "or invalid results. Use at your own risk."
         )
+
+
+class DivergenceError(FloatingPointError):
+    """Training stopped because the loss became infinite or NaN.
+
+    Raised by ``fit`` and ``partial_fit`` when the optimisation diverges,
+    typically because the learning rate is too large for unscaled inputs. The
+    estimator keeps finite weights: those of its last completed epoch, or with
+    ``warm_start`` and ``partial_fit`` the weights it had before the call.
+    """
