@@ -1,5 +1,6 @@
 """BackpropMLPClassifier: validation and bookkeeping around the network's math."""
 
+import copy
 import numbers
 import os
 import sys
@@ -432,13 +433,25 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
                     f"class_weight names classes {unknown} that are not in the "
                     f"data's classes {self.classes_.tolist()}."
                 )
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        factors = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        if not np.all(np.isfinite(factors)) or np.any(factors < 0):
+            raise ValueError(
+                "class_weight values must be finite and non-negative; got "
+                f"{self.class_weight!r}."
+            )
+        return factors
 
     def _sample_weights(self, X, y, sample_weight, dtype, *, name="sample_weight"):
         """Validated sample weights times class weights, as a 1-D array."""
         n_samples = X.shape[0]
         if sample_weight is None:
             weights = np.ones(n_samples, dtype=dtype)
+        elif isinstance(sample_weight, numbers.Real):
+            weights = np.full(n_samples, sample_weight, dtype=dtype)
+            if not np.isfinite(sample_weight) or sample_weight < 0:
+                raise ValueError(
+                    f"{name} must be finite and non-negative; got {sample_weight!r}."
+                )
         else:
             weights = check_array(
                 sample_weight,
@@ -548,15 +561,22 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         """Fit, or on an error leave the estimator as it was before the call.
 
         Bad input must lose nothing: attributes are set while validating, so
-        on any error they are all put back. The exception is divergence,
-        after which the estimator deliberately keeps its last finite weights.
+        on any error they are all put back. A divergence is the exception when
+        training started afresh: the estimator then keeps the finite weights
+        of its last completed epoch (see :class:`DivergenceError`).
         """
-        state_before = self.__dict__.copy()
+        continuing = (self.warm_start or kwargs["incremental"]) and hasattr(
+            self, "coefs_"
+        )
+        state_before = {
+            key: copy.deepcopy(value) if key == "_optimizer" else _shallow(value)
+            for key, value in self.__dict__.items()
+        }
         try:
             return self._fit_epochs(X, y, **kwargs)
-        except DivergenceError:
-            raise
-        except Exception:
+        except BaseException as exc:
+            if isinstance(exc, DivergenceError) and not continuing:
+                raise
             # scikit-learn's callback decorator tears its callbacks down after
             # this returns, from the state it set up during the call: keep it.
             callback_state = {
@@ -602,8 +622,7 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         )
         dtype = X.dtype
         y = self._check_targets(y, reset, classes)
-        if reset:
-            self._class_factors = self._class_weight_factors(y)
+        self._class_factors = self._class_weight_factors(y)
         weights = self._sample_weights(X, y, sample_weight, dtype)
         if sp.issparse(X):
             X = X.tocsr()  # row slicing of minibatches is cheap in CSR only
@@ -716,6 +735,12 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
             random_state=self._rng,
             stratify=y if can_stratify else None,
         )
+        for part, part_weights in (("training", weights), ("validation", weights_held)):
+            if not np.any(part_weights > 0):
+                raise ValueError(
+                    f"early_stopping's {part} split has zero total sample_weight; "
+                    "give more samples a positive weight or pass X_val and y_val."
+                )
         return X, y, weights, (X_held, y_held, weights_held)
 
     def _n_outputs(self):
@@ -783,31 +808,52 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         y,
         metadata,
     ):
-        """The training loop: up to ``max_iter`` epochs, with their bookkeeping."""
+        """The training loop: up to ``max_iter`` epochs, with their bookkeeping.
+
+        An epoch changes the estimator's history only once it has completed
+        (training and validation); an interruption before that restores the
+        weights and optimiser state of the last completed epoch.
+        """
         n_samples = X.shape[0]
         workspace = _Workspace(X, Y, params, min(self.batch_size, n_samples))
         total_weight = float(weights.sum())
         if validation is not None and self.validation_scores_ is None:
             self.validation_scores_, self.validation_loss_curve_ = [], []
         indices = np.arange(n_samples)
-        # Finite weights to fall back on: before this call, and after the last
-        # completed epoch (a copy of the flat buffer costs little per epoch).
-        weights_before_call = params.flat.copy()
-        last_good = params.flat.copy()
+        last_good = params.flat.copy()  # the weights of the last completed epoch
         for epoch in range(1, max_iter + 1):
             start_time = time.perf_counter()
             epoch_ctx = callback_ctx.subcontext(task_name="epoch")
             epoch_ctx.call_on_fit_task_begin(
                 estimator=self, X=X, y=y, metadata=metadata
             )
-            if self.shuffle:
-                self._rng.shuffle(indices)
+            optimizer_before = copy.deepcopy(self._optimizer)  # small: 1-2 vectors
             try:
+                if self.shuffle:
+                    self._rng.shuffle(indices)
                 epoch_loss, epoch_correct = self._train_epoch(
                     X, Y, weights, indices, params, workspace
                 )
+                if self._diverged(epoch_loss, params, workspace):
+                    params.flat[...] = last_good
+                    raise DivergenceError(
+                        f"The training loss or the network's outputs became "
+                        f"infinite or NaN in epoch {self.n_iter_ + 1}: the "
+                        "optimisation diverged. Lower learning_rate_init (now "
+                        f"{self.learning_rate_init}) or scale the inputs (for "
+                        "example with sklearn.preprocessing.StandardScaler, or "
+                        "pixels divided by 255). The estimator keeps finite "
+                        "weights: those of its last completed epoch, or with "
+                        "warm_start and partial_fit those from before the call."
+                    )
+                val_loss, val_score = (
+                    self._validation_scores(*validation)
+                    if validation is not None
+                    else (None, None)
+                )
             except KeyboardInterrupt:
                 params.flat[...] = last_good
+                self._optimizer = optimizer_before
                 warnings.warn(
                     f"Training interrupted during epoch {self.n_iter_ + 1}; the "
                     "estimator keeps the weights of the last completed epoch and "
@@ -817,19 +863,7 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
                 )
                 epoch_ctx.call_on_fit_task_end(estimator=self)  # pair the hooks
                 break
-            if not (np.isfinite(epoch_loss) and np.all(np.isfinite(params.flat))):
-                keep = (
-                    weights_before_call if incremental or self.warm_start else last_good
-                )
-                params.flat[...] = keep
-                raise DivergenceError(
-                    f"The training loss became {epoch_loss} in epoch "
-                    f"{self.n_iter_ + 1}: the optimisation diverged. Lower "
-                    f"learning_rate_init (now {self.learning_rate_init}) or scale "
-                    "the inputs (for example with sklearn.preprocessing."
-                    "StandardScaler, or pixels divided by 255). The estimator "
-                    "keeps its last finite weights."
-                )
+            # The epoch is complete: record it.
             last_good[...] = params.flat
             self.n_iter_ += 1
             self.t_ += n_samples
@@ -837,7 +871,8 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
             self.loss_curve_.append(self.loss_)
             self.train_scores_.append(epoch_correct / total_weight)
             if validation is not None:
-                self._record_validation(params, *validation)
+                self.validation_loss_curve_.append(val_loss)
+                self.validation_scores_.append(val_score)
             if self.verbose:
                 seconds = time.perf_counter() - start_time
                 print(self._progress_line(epoch, max_iter, seconds), flush=True)
@@ -864,6 +899,27 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         if self.early_stopping and not incremental and self._best_params is not None:
             params.flat[...] = self._best_params  # keep the best epoch's weights
         self.best_loss_ = None if self.early_stopping else self._best_loss
+
+    def _diverged(self, epoch_loss, params, workspace):
+        """Whether the epoch's loss, weights, or outputs are no longer finite.
+
+        Weights can stay finite while the outputs they produce overflow (float32
+        tops out at 3.4e38), so the last minibatch is run once more through the
+        updated network: one extra forward pass per epoch.
+        """
+        if not (np.isfinite(epoch_loss) and np.all(np.isfinite(params.flat))):
+            return True
+        if workspace.last_batch is None:
+            return False
+        with np.errstate(over="ignore", invalid="ignore"):
+            outputs = forward_pass(
+                params.coefs,
+                params.intercepts,
+                workspace.last_batch,
+                workspace.activations,
+                self.activation,
+            )
+            return not np.all(np.isfinite(outputs))
 
     def _train_epoch(self, X, Y, weights, indices, params, workspace):
         """One pass of minibatch updates in the order of ``indices``.
@@ -945,17 +1001,16 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         self._no_improvement_count = 0
         return False
 
-    def _record_validation(self, params, X_val, y_val, weights_val):
-        """Append the validation loss and accuracy of the current weights."""
-        Y_val = self._encode(y_val, params.flat.dtype)
+    def _validation_scores(self, X_val, y_val, weights_val):
+        """Loss and accuracy of the current weights on the validation set."""
+        Y_val = self._encode(y_val, self.coefs_[0].dtype)
         Z = self._output_preactivations(X_val)
         total = float(weights_val.sum())
         loss = LOSSES[self.out_activation_]
-        self.validation_loss_curve_.append(
-            float(weights_val @ loss.fn(Y_val, Z)) / total
-        )
-        score = float(weights_val @ _correct(Z, Y_val, self._multilabel, 0.0)) / total
-        self.validation_scores_.append(score)
+        with np.errstate(over="ignore", invalid="ignore"):
+            val_loss = float(weights_val @ loss.fn(Y_val, Z)) / total
+        val_score = float(weights_val @ _correct(Z, Y_val, self._multilabel, 0.0))
+        return val_loss, val_score / total
 
     def _progress_line(self, epoch, max_iter, seconds):
         """The per-epoch report: the notebook's four figures and the time."""
@@ -979,13 +1034,16 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=self.coefs_[0].dtype,
-            reset=False,
-        )
+        # Values beyond float32's range become inf in the cast, which the
+        # finiteness check then reports clearly; the cast itself stays quiet.
+        with np.errstate(over="ignore"):
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=self.coefs_[0].dtype,
+                reset=False,
+            )
         return X.tocsr() if sp.issparse(X) else X
 
     def _output_preactivations(self, X):
@@ -1007,6 +1065,17 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
                 Z[rows] = forward_pass(
                     coefs, intercepts, X[rows], activations, self.activation
                 )
+        if not np.all(np.isfinite(Z)):
+            if np.any(np.isnan(Z)):
+                raise ValueError(
+                    "The network's outputs overflowed to NaN on this input (its "
+                    f"values reach {abs(X).max():.3g}); scale the inputs as the "
+                    "training data was scaled, or train in float64."
+                )
+            # An output of +-inf is a certain class: keep it finite so that
+            # probabilities and log-probabilities stay well defined.
+            finite_max = np.finfo(dtype).max
+            np.clip(Z, -finite_max, finite_max, out=Z)
         return Z
 
     def predict(self, X):
@@ -1096,7 +1165,7 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         return log_sigmoid - logsumexp(log_sigmoid, axis=1, keepdims=True)
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # never the live __dict__
         state["_sklearn_backprop_version"] = __version__
         return state
 
@@ -1118,6 +1187,11 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _shallow(value):
+    """A copy of a list attribute (histories grow in place), else the value."""
+    return list(value) if isinstance(value, list) else value
 
 
 def _caller_stacklevel():
@@ -1174,6 +1248,7 @@ class _Workspace:
         )
         self.Y = np.empty((batch_size, Y.shape[1]), dtype)
         self.weights = np.empty(batch_size, dtype)
+        self.last_batch = None
 
     def gather(self, X, Y, weights, indices, start):
         """The minibatch of rows ``indices[start:start + batch_size]``."""
@@ -1185,4 +1260,5 @@ class _Workspace:
             Xb = np.take(X, batch, axis=0, out=self.X[:n_rows])
         Yb = np.take(Y, batch, axis=0, out=self.Y[:n_rows])
         wb = np.take(weights, batch, out=self.weights[:n_rows])
+        self.last_batch = Xb
         return Xb, Yb, wb
