@@ -19,7 +19,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES
-from ._blas import axpy
 from ._losses import LOSSES
 
 
@@ -162,7 +161,7 @@ def backward_pass(
                 a_prev.T, delta, out=coef_grads[layer]
             )  # dJ/dW_l = a_{l-1}^T delta_l
         if l2_scale:
-            axpy(l2_scale, coefs[layer], coef_grads[layer])  # + alpha W_l / sum(w)
+            coef_grads[layer] += l2_scale * coefs[layer]  # + alpha W_l / sum(w)
         np.sum(delta, axis=0, out=intercept_grads[layer])  # dJ/db_l = sum_i delta_l,i
         if layer > 0:
             hidden_delta = deltas[layer - 1][:n_rows]
