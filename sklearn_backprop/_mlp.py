@@ -81,8 +81,9 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         Number of samples per minibatch (the notebook's 100); clipped to the
         number of training samples.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Step-size schedule of 'sgd': fixed; ``learning_rate_init / t**power_t``
-        with ``t`` the number of samples seen, updated after each epoch; or
+        Step-size schedule of 'sgd': fixed; ``learning_rate_init /
+        (t + 1)**power_t`` with ``t`` the number of samples seen, updated after
+        each epoch (as scikit-learn does); or
         divided by 5 whenever the monitored score stops improving for
         ``n_iter_no_change`` epochs (training stops when it drops below 1e-6).
     learning_rate_init : float, default=0.1
@@ -146,7 +147,7 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         Class labels (for multilabel targets, ``arange(n_labels)``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` has string column
         names (a pandas DataFrame, for instance).
     coefs_ : list of ndarray
