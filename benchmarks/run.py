@@ -1,0 +1,1376 @@
+"""Speed, memory and accuracy benchmark of sklearn_backprop (issue 4).
+
+One command measures every target of issue 4 side by side in one process and
+prints a Markdown table of the contenders and of each target's ratio and verdict:
+
+    python benchmarks/run.py [--quick] [--no-torch] [--output benchmarks/results]
+
+Contenders, all on MNIST (60 000 x 784 pixels / 255 in float32), a 784-256-10
+logistic network and minibatches of 100:
+
+* this package's ``BackpropMLPClassifier``;
+* scikit-learn's ``MLPClassifier`` with the same configuration;
+* PyTorch eager on the CPU (when importable and not ``--no-torch``);
+* the "floor": the bare matrix products of one epoch, in preallocated buffers.
+
+The machine is shared and noisy, so contenders are interleaved repetition by
+repetition and the table shows medians; ratios compare numbers measured in the
+same run. See benchmarks/README.md for what each measurement means.
+
+Writes ``latest.json``, ``latest.md`` and ``scaling.png`` to the output
+directory and, after a complete full run, the section of benchmarks/README.md
+between ``<!-- results:start -->`` and ``<!-- results:end -->``.
+"""
+
+import argparse
+import contextlib
+import datetime
+import gc
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+# Benchmark the working tree's package, whether or not it is installed.
+sys.path.insert(0, str(REPO))
+
+README = BENCH_DIR / "README.md"
+README_START = "<!-- results:start -->"
+README_END = "<!-- results:end -->"
+
+# The network and minibatch loop of every contender.
+N_HIDDEN = 256
+BATCH_SIZE = 100
+SGD_CONFIG = dict(
+    solver="sgd",
+    activation="logistic",
+    hidden_layer_sizes=(N_HIDDEN,),
+    batch_size=BATCH_SIZE,
+)
+N_FEATURES_SYNTHETIC = 784
+N_CLASSES = 10
+
+# Targets of issue 4.
+TARGET_EPOCH_VS_SKLEARN = 0.5
+TARGET_EPOCH_VS_FLOOR = 1.3
+TARGET_ACCURACY = 0.980
+AIM_ACCURACY = 0.982
+TARGET_FIT_VS_SKLEARN_ADAM = 0.25
+TARGET_PREDICT_VS_SKLEARN = 0.5
+TARGET_MEMORY_X_COPIES = 1.0
+# "Flat per sample": the slowest size's time per sample over the fastest's.
+TARGET_SCALING_FLATNESS = 1.3
+
+MODES = {
+    "quick": dict(
+        epoch_reps=3,
+        thread_reps=2,
+        predict_reps=7,
+        default_fit_max_iter=3,  # target 2 capped: its verdicts are n/a
+        sizes=(10_000, 30_000, 100_000, 300_000),
+        scaling_reps_small=2,
+        scaling_reps_large=1,
+        sklearn_max_size=30_000,
+        memory_epochs=2,
+    ),
+    "full": dict(
+        epoch_reps=9,
+        thread_reps=5,
+        predict_reps=21,
+        default_fit_max_iter=None,  # the estimators' own defaults
+        sizes=(10_000, 30_000, 100_000, 300_000, 1_000_000),
+        scaling_reps_small=3,
+        scaling_reps_large=2,
+        sklearn_max_size=100_000,
+        memory_epochs=2,
+    ),
+}
+# A 1-minute load average above this many processes per CPU delays --wait-idle;
+# other processes using more than BUSY_CPUS CPUs on average mark a busy section.
+BUSY_LOAD = 0.75
+BUSY_CPUS = 0.25
+SCALING_LARGE = 300_000  # sizes from here on get scaling_reps_large repetitions
+
+
+# ----------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def timed(fn, *args, **kwargs):
+    """Seconds taken by one call of ``fn`` (garbage collected beforehand)."""
+    gc.collect()
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def median(values):
+    return float(statistics.median(values)) if values else None
+
+
+def summary(values):
+    """Median, min and all values of a list of seconds, for the JSON."""
+    if not values:
+        return None
+    return {
+        "median": median(values),
+        "min": float(min(values)),
+        "max": float(max(values)),
+        "values": [float(v) for v in values],
+    }
+
+
+def ratio(numerator, denominator):
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def verdict(value, threshold, *, higher_is_better=False):
+    if value is None:
+        return "n/a"
+    ok = value >= threshold if higher_is_better else value <= threshold
+    return "PASS" if ok else "FAIL"
+
+
+def quiet_warnings():
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def load_data():
+    from sklearn_backprop.datasets import load_mnist
+
+    X_train, X_test, y_train, y_test = load_mnist(scale=True)
+    X_train = np.ascontiguousarray(X_train, dtype=np.float32)
+    X_test = np.ascontiguousarray(X_test, dtype=np.float32)
+    return X_train, X_test, np.asarray(y_train), np.asarray(y_test)
+
+
+def torch_available(args):
+    if args.no_torch:
+        return False
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------
+# Contenders
+# ----------------------------------------------------------------------
+def make_ours(**params):
+    from sklearn_backprop import BackpropMLPClassifier
+
+    return BackpropMLPClassifier(**params)
+
+
+def make_sklearn(**params):
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(**params)
+
+
+class MatmulFloor:
+    """The bare matrix products of one epoch, written into preallocated buffers.
+
+    Per minibatch of ``batch`` contiguous rows ``Xb`` of X:
+
+    * ``layers='first'``: ``Xb @ W1`` (forward) and ``Xb.T @ D1`` (gradient of
+      W1), the two products with the 784 x 256 layer, the bulk of the work;
+    * ``layers='all'``: also ``A1 @ W2`` (forward), ``A1.T @ D2`` (gradient of
+      W2) and ``D2 @ W2.T`` (delta of the hidden layer): every product an
+      epoch must do.
+
+    With ``gather=True`` each minibatch is first gathered from shuffled rows of
+    X into a buffer (``np.take(..., out=...)``), as a shuffled epoch must.
+    Buffers hold finite, realistic values (weights of the initialisation's
+    scale, deltas of 1e-3): NaN, infinities or denormals make BLAS much slower
+    and would distort the floor. No activation, loss or update is computed.
+    """
+
+    def __init__(self, n_features, *, layers="all", gather=False, seed=0):
+        rng = np.random.default_rng(seed)
+        f32 = np.float32
+        bound1 = 4 * np.sqrt(6 / (n_features + N_HIDDEN))
+        bound2 = 4 * np.sqrt(6 / (N_HIDDEN + N_CLASSES))
+        self.W1 = rng.uniform(-bound1, bound1, (n_features, N_HIDDEN)).astype(f32)
+        self.W2 = rng.uniform(-bound2, bound2, (N_HIDDEN, N_CLASSES)).astype(f32)
+        self.A1 = rng.random((BATCH_SIZE, N_HIDDEN), dtype=f32)
+        self.A2 = np.zeros((BATCH_SIZE, N_CLASSES), f32)
+        self.D1 = (1e-3 * rng.standard_normal((BATCH_SIZE, N_HIDDEN))).astype(f32)
+        self.D2 = (1e-2 * rng.standard_normal((BATCH_SIZE, N_CLASSES))).astype(f32)
+        self.G1 = np.empty_like(self.W1)
+        self.G2 = np.empty_like(self.W2)
+        self.Xb = np.empty((BATCH_SIZE, n_features), f32)
+        self.all_layers = layers == "all"
+        self.gather = gather
+        self.rng = rng
+
+    def epoch(self, X):
+        n = X.shape[0]
+        order = self.rng.permutation(n) if self.gather else None
+        W1, W2, A1, A2, D1, D2 = self.W1, self.W2, self.A1, self.A2, self.D1, self.D2
+        for start in range(0, n, BATCH_SIZE):
+            if order is None:
+                Xb = X[start : start + BATCH_SIZE]
+            else:
+                rows = order[start : start + BATCH_SIZE]
+                Xb = np.take(X, rows, axis=0, out=self.Xb[: len(rows)])
+            m = Xb.shape[0]
+            np.matmul(Xb, W1, out=A1[:m])
+            if self.all_layers:
+                np.matmul(A1[:m], W2, out=A2[:m])
+                np.matmul(A1[:m].T, D2[:m], out=self.G2)
+                np.matmul(D2[:m], W2.T, out=D1[:m])
+            np.matmul(Xb.T, D1[:m], out=self.G1)
+
+    def predict(self, X):
+        """The two forward products of a prediction, one call each."""
+        return np.matmul(X, self.W1) @ self.W2
+
+
+class TorchMLP:
+    """PyTorch eager CPU: Linear-Sigmoid-Linear, BCE with logits, Nesterov SGD.
+
+    ``BCEWithLogitsLoss(reduction='sum')`` divided by the batch size on one-hot
+    targets is the same loss as this package's sigmoid outputs; the update is
+    ``torch.optim.SGD(lr=0.1, momentum=0.9, nesterov=True)``. Each epoch
+    shuffles with ``torch.randperm`` and gathers minibatches by index, float32.
+    """
+
+    def __init__(self, n_features, *, threads=2, seed=0):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        self.torch = torch
+        self.model = torch.nn.Sequential(
+            torch.nn.Linear(n_features, N_HIDDEN),
+            torch.nn.Sigmoid(),
+            torch.nn.Linear(N_HIDDEN, N_CLASSES),
+        )
+        self.criterion = torch.nn.BCEWithLogitsLoss(reduction="sum")
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(), lr=0.1, momentum=0.9, nesterov=True
+        )
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def tensors(self, X, y):
+        """Zero-copy input tensor and one-hot float32 targets."""
+        torch = self.torch
+        Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
+        Yt = torch.nn.functional.one_hot(labels, N_CLASSES).to(torch.float32)
+        return Xt, Yt
+
+    def epoch(self, Xt, Yt):
+        torch, model, optimizer = self.torch, self.model, self.optimizer
+        n = Xt.shape[0]
+        order = torch.randperm(n, generator=self.generator)
+        for start in range(0, n, BATCH_SIZE):
+            rows = order[start : start + BATCH_SIZE]
+            Xb, Yb = Xt[rows], Yt[rows]
+            optimizer.zero_grad(set_to_none=True)
+            loss = self.criterion(model(Xb), Yb) / Xb.shape[0]
+            loss.backward()
+            optimizer.step()
+
+    def predict_proba(self, X):
+        torch = self.torch
+        with torch.no_grad():
+            proba = torch.sigmoid(self.model(torch.from_numpy(X)))
+            proba /= proba.sum(dim=1, keepdim=True)
+        return proba.numpy()
+
+    def score(self, X, y):
+        return float(np.mean(np.argmax(self.predict_proba(X), axis=1) == y))
+
+
+def interleaved(contenders, reps):
+    """Time each contender ``reps`` times, rotating the order every repetition.
+
+    ``contenders`` maps a name to a zero-argument callable; returns name -> list
+    of seconds. Rotating the order spreads slow phases of a shared machine
+    over all contenders instead of always hitting the same position.
+    """
+    names = list(contenders)
+    times = {name: [] for name in names}
+    for rep in range(reps):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(timed(contenders[name]))
+    return times
+
+
+# ----------------------------------------------------------------------
+# Target 1 (epoch time) and target 3 (predict_proba), on the same models
+# ----------------------------------------------------------------------
+def _is_numpys(filepath):
+    """Whether a shared library is the one NumPy ships (in numpy.libs or numpy/)."""
+    root = Path(np.__file__).resolve().parent
+    path = Path(filepath).resolve()
+    return path.parent.name.startswith("numpy") and (
+        path.parent.parent == root.parent or root in path.parents
+    )
+
+
+def bench_epochs_and_predict(data, cfg, use_torch):
+    from threadpoolctl import ThreadpoolController
+
+    X, X_test, y, y_test = data
+    classes = np.arange(N_CLASSES)
+    ours = make_ours(**SGD_CONFIG, random_state=0)
+    sk = make_sklearn(**SGD_CONFIG, random_state=0)
+    floor_first = MatmulFloor(X.shape[1], layers="first")
+    floor_all = MatmulFloor(X.shape[1], layers="all")
+    floor_gather = MatmulFloor(X.shape[1], layers="all", gather=True)
+
+    epochs = {
+        "ours": lambda: ours.partial_fit(X, y),
+        "sklearn": lambda: sk.partial_fit(X, y),
+        "floor_first": lambda: floor_first.epoch(X),
+        "floor_all": lambda: floor_all.epoch(X),
+        "floor_all_gather": lambda: floor_gather.epoch(X),
+    }
+    log("target 1: warm-up epochs")
+    warmup = {
+        "ours": timed(ours.partial_fit, X, y, classes=classes),
+        "sklearn": timed(sk.partial_fit, X, y, classes=classes),
+    }
+    if use_torch:
+        net = TorchMLP(X.shape[1])
+        Xt, Yt = net.tensors(X, y)
+        warmup["torch"] = timed(net.epoch, Xt, Yt)
+        epochs["torch"] = lambda: net.epoch(Xt, Yt)
+    for name in ("floor_first", "floor_all", "floor_all_gather"):
+        warmup[name] = timed(epochs[name])
+    log(f"target 1: {cfg['epoch_reps']} interleaved epochs of each contender")
+    epoch_times = interleaved(epochs, cfg["epoch_reps"])
+    paired = [
+        o / s for o, s in zip(epoch_times["ours"], epoch_times["sklearn"], strict=True)
+    ]
+
+    n_epochs = 1 + cfg["epoch_reps"]
+    accuracy = {"ours": float(ours.score(X_test, y_test))}
+    accuracy["sklearn"] = float(sk.score(X_test, y_test))
+    if use_torch:
+        accuracy["torch"] = net.score(X_test, y_test)
+    dtypes = {"ours": str(ours.coefs_[0].dtype), "sklearn": str(sk.coefs_[0].dtype)}
+
+    log(f"target 3: {cfg['predict_reps']} interleaved predict_proba calls")
+    predicts = {
+        "ours": lambda: ours.predict_proba(X_test),
+        "sklearn": lambda: sk.predict_proba(X_test),
+        "floor_all": lambda: floor_all.predict(X_test),
+    }
+    if use_torch:
+        predicts["torch"] = lambda: net.predict_proba(X_test)
+    for fn in predicts.values():
+        fn()  # warm-up
+    predict_times = interleaved(predicts, cfg["predict_reps"])
+    proba = ours.predict_proba(X_test)
+
+    log(f"BLAS threads: {cfg['thread_reps']} epochs per thread setting")
+    controller = ThreadpoolController()
+    blas = [lib for lib in controller.info() if lib["user_api"] == "blas"]
+    numpy_blas = [lib for lib in blas if _is_numpys(lib["filepath"])]
+    other_blas = [lib["filepath"] for lib in blas if lib not in numpy_blas]
+    settings = {"default": None, "all_1": controller.select(user_api="blas")}
+    if other_blas:  # e.g. SciPy's own OpenBLAS, beside NumPy's
+        settings["others_1"] = controller.select(filepath=other_blas)
+
+    def limited(fn, selection):
+        def run():
+            if selection is None:
+                fn()
+                return
+            with selection.limit(limits=1):
+                fn()
+
+        return run
+
+    thread_runs = {}
+    for setting, selection in settings.items():
+        for name in ("floor_all", "ours", "sklearn"):
+            if name == "floor_all" and setting == "others_1":
+                continue  # the floor calls NumPy's BLAS only
+            thread_runs[f"{name}/{setting}"] = limited(epochs[name], selection)
+    thread_times = interleaved(thread_runs, cfg["thread_reps"])
+    blas_libraries = [
+        {
+            "library": Path(lib["filepath"]).name,
+            "version": lib.get("version"),
+            "num_threads": lib.get("num_threads"),
+            "numpys": lib in numpy_blas,
+        }
+        for lib in blas
+    ]
+
+    return {
+        "epoch_seconds": {name: summary(t) for name, t in epoch_times.items()},
+        "warmup_seconds": warmup,
+        "ours_over_sklearn_paired_median": median(paired),
+        "epochs_trained": n_epochs,
+        "test_accuracy_after_epochs": accuracy,
+        "weights_dtype": dtypes,
+        "predict_proba_seconds": {n: summary(t) for n, t in predict_times.items()},
+        "predict_proba_dtype": str(proba.dtype),
+        "threads_epoch_seconds": {n: summary(t) for n, t in thread_times.items()},
+        "blas_libraries": blas_libraries,
+    }
+
+
+# ----------------------------------------------------------------------
+# Target 2: defaults, full training
+# ----------------------------------------------------------------------
+def bench_defaults(data, cfg):
+    X, X_test, y, y_test = data
+    cap = cfg["default_fit_max_iter"]
+    extra = {} if cap is None else {"max_iter": cap}
+    contenders = {
+        "ours": make_ours(random_state=0, **extra),
+        "sklearn_adam": make_sklearn(
+            hidden_layer_sizes=(N_HIDDEN,),
+            activation="logistic",
+            random_state=0,
+            **extra,
+        ),
+    }
+    results = {}
+    for name, model in contenders.items():
+        log(
+            f"target 2: fit {type(model).__name__}" + (f" (max_iter={cap})" * bool(cap))
+        )
+        seconds = timed(model.fit, X, y)
+        results[name] = {
+            "params": {k: repr(v) for k, v in model.get_params().items()},
+            "fit_seconds": seconds,
+            "n_iter": int(model.n_iter_),
+            "seconds_per_epoch": seconds / model.n_iter_,
+            "test_accuracy": float(model.score(X_test, y_test)),
+        }
+        log(
+            f"  {seconds:.1f} s, {model.n_iter_} epochs, "
+            f"accuracy {results[name]['test_accuracy']:.4f}"
+        )
+    results["capped_max_iter"] = cap
+    return results
+
+
+# ----------------------------------------------------------------------
+# Target 4: peak memory of fit, in a fresh subprocess per contender
+# ----------------------------------------------------------------------
+def _proc_status_kib(field):
+    with open("/proc/self/status") as status:
+        match = re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def _reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (VmHWM); False where not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory_worker(name, epochs):
+    """Fit one contender on MNIST and print its peak extra memory as JSON."""
+    quiet_warnings()
+    X, _, y, _ = load_data()
+    if name == "ours":
+        model = make_ours(**SGD_CONFIG, random_state=0, max_iter=epochs)
+
+        def fit():
+            model.fit(X, y)
+
+        def warm():
+            make_ours(**SGD_CONFIG, max_iter=2).fit(X[:1000], y[:1000])
+
+    elif name == "sklearn":
+        model = make_sklearn(**SGD_CONFIG, random_state=0, max_iter=epochs)
+
+        def fit():
+            model.fit(X, y)
+
+        def warm():
+            make_sklearn(**SGD_CONFIG, max_iter=2).fit(X[:1000], y[:1000])
+
+    elif name == "torch":
+        net = TorchMLP(X.shape[1])
+
+        def fit():
+            Xt, Yt = net.tensors(X, y)
+            for _ in range(epochs):
+                net.epoch(Xt, Yt)
+
+        def warm():
+            warm_net = TorchMLP(X.shape[1], seed=1)
+            warm_net.epoch(*warm_net.tensors(X[:1000], y[:1000]))
+
+    else:
+        raise ValueError(f"unknown memory contender {name!r}")
+    # Imports, lazily loaded modules, BLAS/OpenMP thread buffers: before the
+    # baseline, so that only what fit itself needs is counted.
+    warm()
+    gc.collect()
+    rss_before = _proc_status_kib("VmRSS")
+    hwm_reset = _reset_peak_rss()
+    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    start = time.perf_counter()
+    fit()
+    seconds = time.perf_counter() - start
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    hwm = _proc_status_kib("VmHWM")
+    maxrss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = {
+        "contender": name,
+        "epochs": epochs,
+        "fit_seconds": seconds,
+        "x_nbytes": int(X.nbytes),
+        "x_dtype": str(X.dtype),
+        "tracemalloc_peak_bytes": int(traced_peak),
+        "rss_before_bytes": rss_before * 1024,
+        "rss_peak_extra_bytes": (hwm - rss_before) * 1024 if hwm_reset else None,
+        "maxrss_growth_bytes": (maxrss_after - maxrss_before) * 1024,
+    }
+    if name in ("ours", "sklearn"):
+        result["weights_dtype"] = str(model.coefs_[0].dtype)
+    print(json.dumps(result))
+
+
+def bench_memory(cfg, use_torch):
+    names = ["ours", "sklearn"] + (["torch"] if use_torch else [])
+    results = {}
+    for name in names:
+        log(f"target 4: peak memory of fit, {name}, in a subprocess")
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--memory-worker",
+            name,
+            "--memory-epochs",
+            str(cfg["memory_epochs"]),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            results[name] = {"error": done.stderr.strip()[-2000:]}
+            log(f"  failed: {done.stderr.strip()[-500:]}")
+            continue
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        x_nbytes = result["x_nbytes"]
+        result["tracemalloc_ratio"] = result["tracemalloc_peak_bytes"] / x_nbytes
+        if result["rss_peak_extra_bytes"] is not None:
+            result["rss_ratio"] = result["rss_peak_extra_bytes"] / x_nbytes
+        results[name] = result
+    return results
+
+
+# ----------------------------------------------------------------------
+# Target 5: scaling with the number of samples, synthetic data
+# ----------------------------------------------------------------------
+def bench_scaling(cfg, use_torch, max_size=None):
+    sizes = [n for n in cfg["sizes"] if max_size is None or n <= max_size]
+    n_max = max(sizes)
+    log(f"target 5: generating {n_max} x {N_FEATURES_SYNTHETIC} float32 rows")
+    rng = np.random.default_rng(0)
+    X = rng.random((n_max, N_FEATURES_SYNTHETIC), dtype=np.float32)
+    y = rng.integers(0, N_CLASSES, n_max)
+    y[:N_CLASSES] = np.arange(N_CLASSES)  # every class in the smallest slice
+    classes = np.arange(N_CLASSES)
+
+    ours = make_ours(**SGD_CONFIG, random_state=0)
+    sk = make_sklearn(**SGD_CONFIG, random_state=0)
+    floor = MatmulFloor(N_FEATURES_SYNTHETIC, layers="all")
+    ours.partial_fit(X[:2000], y[:2000], classes=classes)  # warm-up
+    sk.partial_fit(X[:2000], y[:2000], classes=classes)
+    floor.epoch(X[:2000])
+    if use_torch:
+        net = TorchMLP(N_FEATURES_SYNTHETIC)
+        Xt_all, Yt_all = net.tensors(X, y)  # Xt_all shares X's memory
+        net.epoch(Xt_all[:2000], Yt_all[:2000])
+
+    rows = []
+    for n in sizes:
+        reps = (
+            cfg["scaling_reps_small"]
+            if n < SCALING_LARGE
+            else cfg["scaling_reps_large"]
+        )
+        Xn, yn = X[:n], y[:n]  # views: no copy
+        runs = {
+            "ours": lambda Xn=Xn, yn=yn: ours.partial_fit(Xn, yn),
+            "floor_all": lambda Xn=Xn: floor.epoch(Xn),
+        }
+        if n <= cfg["sklearn_max_size"]:
+            runs["sklearn"] = lambda Xn=Xn, yn=yn: sk.partial_fit(Xn, yn)
+        if use_torch:
+            runs["torch"] = lambda n=n: net.epoch(Xt_all[:n], Yt_all[:n])
+        log(f"  n={n}: {reps} epoch(s) of {', '.join(runs)}")
+        times = interleaved(runs, reps)
+        row = {"n_samples": n, "repetitions": reps}
+        for name, values in times.items():
+            best = min(values)
+            row[name] = {
+                "seconds_per_epoch": best,
+                "median_seconds": median(values),
+                "us_per_sample": 1e6 * best / n,
+                "values": values,
+            }
+        rows.append(row)
+    del X
+
+    result = {"sizes": sizes, "rows": rows}
+    for name in ("ours", "sklearn", "torch", "floor_all"):
+        per_sample = [r[name]["us_per_sample"] for r in rows if name in r]
+        seconds = [r[name]["seconds_per_epoch"] for r in rows if name in r]
+        ns = [r["n_samples"] for r in rows if name in r]
+        if len(per_sample) >= 2:
+            slope = float(np.polyfit(np.log(ns), np.log(seconds), 1)[0])
+            result[name] = {
+                "max_over_min_us_per_sample": max(per_sample) / min(per_sample),
+                "loglog_slope": slope,
+            }
+    return result
+
+
+def plot_scaling(scaling, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = {
+        "ours": ("sklearn_backprop", "o-"),
+        "sklearn": ("scikit-learn MLPClassifier", "s--"),
+        "torch": ("PyTorch eager CPU", "^:"),
+        "floor_all": ("floor: all matmuls", "d-."),
+    }
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for name, (label, style) in labels.items():
+        rows = [r for r in scaling["rows"] if name in r]
+        if not rows:
+            continue
+        ns = [r["n_samples"] for r in rows]
+        left.plot(ns, [r[name]["seconds_per_epoch"] for r in rows], style, label=label)
+        right.plot(ns, [r[name]["us_per_sample"] for r in rows], style, label=label)
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="samples (784 float32 features)",
+        ylabel="seconds per epoch",
+        title="Time per epoch (784-256-10, batch 100)",
+    )
+    right.set(
+        xscale="log",
+        xlabel="samples",
+        ylabel="µs per sample",
+        title="Time per sample (flat = linear scaling)",
+    )
+    right.set_ylim(bottom=0)
+    for ax in (left, right):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_suffix(".png.tmp")
+    fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------
+# Machine and environment
+# ----------------------------------------------------------------------
+def machine_info(use_torch):
+    import scipy
+    import sklearn
+    from threadpoolctl import threadpool_info
+
+    import sklearn_backprop
+
+    cpu = platform.processor() or "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read(), re.MULTILINE)
+        if match:
+            cpu = match.group(1).strip()
+    memory = None
+    with contextlib.suppress(OSError), open("/proc/meminfo") as meminfo:
+        match = re.search(r"^MemTotal:\s+(\d+) kB", meminfo.read(), re.MULTILINE)
+        if match:
+            memory = int(match.group(1)) * 1024
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "sklearn_backprop": sklearn_backprop.__version__,
+    }
+    if use_torch:
+        import torch
+
+        versions["torch"] = torch.__version__
+    git = {}
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        git["commit"] = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "sklearn_backprop"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        git["package_modified"] = bool(changed.strip())
+    env_prefixes = ("OPENBLAS_", "OMP_", "MKL_", "GOTO", "BLIS_", "SKLEARN_BACKPROP")
+    return {
+        "cpu": cpu,
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "memory_bytes": memory,
+        "platform": platform.platform(),
+        "versions": versions,
+        "threadpools": [
+            {
+                key: pool.get(key)
+                for key in (
+                    "user_api",
+                    "internal_api",
+                    "prefix",
+                    "version",
+                    "num_threads",
+                    "threading_layer",
+                    "architecture",
+                )
+                if pool.get(key) is not None
+            }
+            | {"library": Path(pool["filepath"]).name}
+            for pool in threadpool_info()
+        ],
+        "environment": {
+            k: v for k, v in sorted(os.environ.items()) if k.startswith(env_prefixes)
+        },
+        "git": git,
+    }
+
+
+# ----------------------------------------------------------------------
+# Targets and report
+# ----------------------------------------------------------------------
+def evaluate_targets(results):
+    epochs = results.get("epochs") or {}
+    seconds = {
+        name: s["median"] for name, s in (epochs.get("epoch_seconds") or {}).items()
+    }
+    predicts = {
+        name: s["median"]
+        for name, s in (epochs.get("predict_proba_seconds") or {}).items()
+    }
+    defaults = results.get("defaults") or {}
+    capped = defaults.get("capped_max_iter") is not None
+    memory = (results.get("memory") or {}).get("ours") or {}
+    scaling = (results.get("scaling") or {}).get("ours") or {}
+
+    targets = []
+
+    def add(key, label, value, threshold, fmt, *, higher=False, note=""):
+        status = verdict(value, threshold, higher_is_better=higher)
+        targets.append(
+            {
+                "id": key,
+                "target": label,
+                "value": value,
+                "threshold": threshold,
+                "comparison": ">=" if higher else "<=",
+                "format": fmt,
+                "status": status,
+                "note": note,
+            }
+        )
+
+    add(
+        "1a",
+        "epoch time / scikit-learn's epoch (SGD config)",
+        ratio(seconds.get("ours"), seconds.get("sklearn")),
+        TARGET_EPOCH_VS_SKLEARN,
+        "{:.2f}x",
+    )
+    add(
+        "1b",
+        "epoch time / floor of the 784x256 layer's matmuls (X.W1, X^T.delta)",
+        ratio(seconds.get("ours"), seconds.get("floor_first")),
+        TARGET_EPOCH_VS_FLOOR,
+        "{:.2f}x",
+    )
+    add(
+        "1c",
+        "epoch time / floor of all 5 matmuls of an epoch",
+        ratio(seconds.get("ours"), seconds.get("floor_all")),
+        TARGET_EPOCH_VS_FLOOR,
+        "{:.2f}x",
+    )
+    ours_default = defaults.get("ours") or {}
+    sk_adam = defaults.get("sklearn_adam") or {}
+    note = "capped max_iter: run without --quick" if capped else ""
+    add(
+        "2a",
+        f"defaults: test accuracy (aim {AIM_ACCURACY:.1%})",
+        None if capped else ours_default.get("test_accuracy"),
+        TARGET_ACCURACY,
+        "{:.2%}",
+        higher=True,
+        note=note,
+    )
+    add(
+        "2b",
+        "defaults: fit time / scikit-learn adam fit time",
+        None
+        if capped
+        else ratio(ours_default.get("fit_seconds"), sk_adam.get("fit_seconds")),
+        TARGET_FIT_VS_SKLEARN_ADAM,
+        "{:.2f}x",
+        note=note,
+    )
+    add(
+        "3",
+        "predict_proba (10 000 rows) / scikit-learn's",
+        ratio(predicts.get("ours"), predicts.get("sklearn")),
+        TARGET_PREDICT_VS_SKLEARN,
+        "{:.2f}x",
+    )
+    add(
+        "4",
+        "peak extra memory of fit (tracemalloc) / X.nbytes",
+        memory.get("tracemalloc_ratio"),
+        TARGET_MEMORY_X_COPIES,
+        "{:.3f}x",
+    )
+    sizes = (results.get("scaling") or {}).get("sizes") or []
+    span = f"{min(sizes):,}-{max(sizes):,} rows" if sizes else ""
+    add(
+        "5",
+        f"scaling: max/min time per sample, {span}".rstrip(", "),
+        scaling.get("max_over_min_us_per_sample"),
+        TARGET_SCALING_FLATNESS,
+        "{:.2f}",
+        note=(
+            f"log-log slope {scaling['loglog_slope']:.3f}"
+            if "loglog_slope" in scaling
+            else ""
+        ),
+    )
+    return targets
+
+
+def _fmt(value, fmt="{:.3f}"):
+    return "–" if value is None else fmt.format(value)
+
+
+def _ms(seconds):
+    return _fmt(None if seconds is None else 1e3 * seconds, "{:.1f}")
+
+
+def _mb(n_bytes):
+    return _fmt(None if n_bytes is None else n_bytes / 2**20, "{:.1f}")
+
+
+def render_markdown(results):
+    info = results["machine"]
+    lines = [
+        f"Run of {results['date']} ({results['mode']} mode, "
+        f"{results['elapsed_seconds'] / 60:.1f} min"
+        f"{', targets ' + ','.join(results['only']) if results.get('only') else ''}).",
+        "",
+        f"- Machine: {info['cpu']}, {info['usable_cpus']} usable CPUs, "
+        f"{_fmt(info['memory_bytes'] and info['memory_bytes'] / 2**30, '{:.0f}')}"
+        " GiB; load average "
+        f"{results['load_average_start'][0]:.2f} at start, "
+        f"{results['load_average_end'][0]:.2f} at end; other processes used "
+        + ", ".join(
+            f"{cpus:.2f}" + f" ({name})"
+            for name, cpus in results["other_cpu_by_section"].items()
+        )
+        + " CPUs on average"
+        + (
+            " (**busy machine: timings unreliable**)"
+            if max(results["other_cpu_by_section"].values(), default=0) > BUSY_CPUS
+            else ""
+        )
+        + ".",
+        "- Versions: "
+        + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+        + (
+            f"; git {info['git'].get('commit')}"
+            + (" + uncommitted package changes" * info["git"].get("package_modified"))
+            if info["git"].get("commit")
+            else ""
+        )
+        + ".",
+        "- Thread pools: "
+        + "; ".join(
+            f"{p.get('internal_api')} {p.get('version') or ''} "
+            f"in {p.get('library')} ({p.get('num_threads')} threads"
+            + (f", {p['architecture']}" if p.get("architecture") else "")
+            + ")"
+            for p in info["threadpools"]
+        )
+        + ".",
+        "- Environment: "
+        + (
+            ", ".join(f"`{k}={v}`" for k, v in info["environment"].items())
+            or "no BLAS/OpenMP variables"
+        )
+        + ".",
+        "",
+    ]
+
+    epochs = results.get("epochs") or {}
+    memory = results.get("memory") or {}
+    defaults = results.get("defaults") or {}
+    if epochs or memory:
+        es = epochs.get("epoch_seconds") or {}
+        ps = epochs.get("predict_proba_seconds") or {}
+        acc = epochs.get("test_accuracy_after_epochs") or {}
+        n_ep = epochs.get("epochs_trained")
+        lines += [
+            "### Contenders (MNIST 60 000 x 784 float32, 784-256-10 logistic, "
+            "batch 100)",
+            "",
+            "| contender | s/epoch median (min) | predict_proba 10k, ms "
+            "| peak extra memory of fit, MiB (x X) | test acc. after "
+            f"{n_ep or '–'} epochs |",
+            "|---|---|---|---|---|",
+        ]
+        rows = [
+            ("ours", "sklearn_backprop `BackpropMLPClassifier` (partial_fit)"),
+            ("sklearn", "scikit-learn `MLPClassifier` (partial_fit)"),
+            ("torch", "PyTorch eager CPU"),
+            ("floor_first", "floor: 784x256 layer's 2 matmuls"),
+            ("floor_all", "floor: all 5 matmuls"),
+            ("floor_all_gather", "floor: all 5 matmuls + row gather"),
+        ]
+        for key, label in rows:
+            if key not in es and key not in memory:
+                continue
+            epoch = es.get(key)
+            epoch_text = f"{epoch['median']:.3f} ({epoch['min']:.3f})" if epoch else "–"
+            predict = ps.get(key)
+            mem = memory.get(key) or {}
+            if "tracemalloc_ratio" in mem and key != "torch":
+                mem_text = (
+                    f"{_mb(mem['tracemalloc_peak_bytes'])} "
+                    f"({mem['tracemalloc_ratio']:.3f}) traced; "
+                    f"RSS {_mb(mem.get('rss_peak_extra_bytes'))}"
+                )
+            elif "rss_peak_extra_bytes" in mem:
+                mem_text = (
+                    f"RSS {_mb(mem['rss_peak_extra_bytes'])} "
+                    f"({_fmt(mem.get('rss_ratio'))})"
+                )
+            elif "error" in mem:
+                mem_text = "error"
+            else:
+                mem_text = "–"
+            lines.append(
+                f"| {label} | {epoch_text} | "
+                f"{_ms(predict['median']) if predict else '–'} | {mem_text} | "
+                f"{_fmt(acc.get(key), '{:.2%}')} |"
+            )
+        lines += [
+            "",
+            "Epochs of the estimators are `partial_fit(X_train, y_train)` calls "
+            "(one shuffled epoch each, input validation included); floors run on "
+            "contiguous minibatches unless marked 'row gather'. Floor "
+            "predict_proba: the two forward matmuls only. Paired median of "
+            "ours/scikit-learn per repetition: "
+            f"{_fmt(epochs.get('ours_over_sklearn_paired_median'), '{:.2f}x')}.",
+            "",
+        ]
+
+    if results.get("targets"):
+        lines += [
+            "### Targets of issue 4",
+            "",
+            "| # | target | measured | required | status |",
+            "|---|---|---|---|---|",
+        ]
+        for t in results["targets"]:
+            value = _fmt(t["value"], t["format"])
+            if t["note"]:
+                value += f" ({t['note']})"
+            required = f"{t['comparison']} {t['format'].format(t['threshold'])}"
+            lines.append(
+                f"| {t['id']} | {t['target']} | {value} | {required} | "
+                f"**{t['status']}** |"
+            )
+        lines.append("")
+
+    if defaults:
+        lines += [
+            "### Target 2: full training with defaults"
+            + (
+                f" (capped at max_iter={defaults['capped_max_iter']})"
+                if defaults.get("capped_max_iter")
+                else ""
+            ),
+            "",
+            "| model | epochs | fit s | s/epoch | test accuracy |",
+            "|---|---|---|---|---|",
+        ]
+        for key, label in (
+            ("ours", "`BackpropMLPClassifier(random_state=0)`"),
+            (
+                "sklearn_adam",
+                "`MLPClassifier(hidden_layer_sizes=(256,), activation='logistic', "
+                "random_state=0)`",
+            ),
+        ):
+            d = defaults.get(key)
+            if d:
+                lines.append(
+                    f"| {label} | {d['n_iter']} | {d['fit_seconds']:.1f} | "
+                    f"{d['seconds_per_epoch']:.3f} | {d['test_accuracy']:.2%} |"
+                )
+        lines.append("")
+
+    scaling = results.get("scaling") or {}
+    if scaling.get("rows"):
+        names = [
+            n
+            for n in ("ours", "sklearn", "torch", "floor_all")
+            if any(n in r for r in scaling["rows"])
+        ]
+        titles = {
+            "ours": "ours",
+            "sklearn": "scikit-learn",
+            "torch": "PyTorch",
+            "floor_all": "floor (all matmuls)",
+        }
+        lines += [
+            "### Target 5: scaling (synthetic 784 float32 features, 10 classes)",
+            "",
+            "| samples | ours s/epoch | "
+            + " | ".join(f"{titles[n]} µs/sample" for n in names)
+            + " | ours / floor |",
+            "|---" * (3 + len(names)) + "|",
+        ]
+        for r in scaling["rows"]:
+            cells = [
+                _fmt(r[n]["us_per_sample"], "{:.2f}") if n in r else "–" for n in names
+            ]
+            floor = r.get("floor_all", {}).get("seconds_per_epoch")
+            lines.append(
+                f"| {r['n_samples']:,} | {r['ours']['seconds_per_epoch']:.3f} | "
+                + " | ".join(cells)
+                + f" | {_fmt(ratio(r['ours']['seconds_per_epoch'], floor), '{:.2f}x')}"
+                + " |"
+            )
+        summaries = [
+            f"{titles[n]} {scaling[n]['max_over_min_us_per_sample']:.2f} "
+            f"(slope {scaling[n]['loglog_slope']:.3f})"
+            for n in names
+            if n in scaling
+        ]
+        lines += [
+            "",
+            "Fastest of the repetitions per size. Max/min time per sample "
+            "(log-log slope of time against samples): " + ", ".join(summaries) + ".",
+            "",
+        ]
+
+    threads = epochs.get("threads_epoch_seconds") or {}
+    if threads:
+        libraries = epochs.get("blas_libraries") or []
+        numpy_threads = [lib["num_threads"] for lib in libraries if lib["numpys"]]
+        default = f"{numpy_threads[0]} threads" if numpy_threads else "default"
+        others = [lib["library"] for lib in libraries if not lib["numpys"]]
+        lines += [
+            "### BLAS threads (threadpoolctl limits), s/epoch median",
+            "",
+            f"| contender | default ({default}) | every BLAS 1 thread | "
+            "NumPy's BLAS default, other BLAS libraries 1 thread |",
+            "|---|---|---|---|",
+        ]
+        for key, label in (
+            ("floor_all", "floor: all 5 matmuls"),
+            ("ours", "ours"),
+            ("sklearn", "scikit-learn"),
+        ):
+            cells = [
+                _fmt((threads.get(f"{key}/{setting}") or {}).get("median"))
+                for setting in ("default", "all_1", "others_1")
+            ]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "BLAS libraries loaded: "
+            + ", ".join(
+                f"{lib['library']} ({lib['version']}, {lib['num_threads']} threads"
+                + (", NumPy's" if lib["numpys"] else "")
+                + ")"
+                for lib in libraries
+            )
+            + "."
+            + (
+                f" Other BLAS than NumPy's ({', '.join(others)}) run their own "
+                "thread pool."
+                if others
+                else ""
+            ),
+            "",
+        ]
+
+    if results.get("errors"):
+        lines += ["### Errors", ""]
+        for section, message in results["errors"].items():
+            lines.append(f"- {section}: `{message.splitlines()[-1]}`")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_atomic(path, text):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def update_readme(markdown):
+    text = README.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        log(f"{README} has no {README_START}/{README_END} markers; not updated")
+        return False
+    section = f"{README_START}\n\n{markdown.strip()}\n\n{README_END}"
+    write_atomic(README, text[:start] + section + text[end + len(README_END) :])
+    return True
+
+
+# ----------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------
+def cpu_snapshot():
+    """(wall seconds, CPU seconds of the whole machine, of this process + children)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait.
+    busy = sum(fields) - fields[3] - fields[4]
+    own = sum(
+        getattr(resource.getrusage(who), attr)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for attr in ("ru_utime", "ru_stime")
+    )
+    return time.monotonic(), busy / os.sysconf("SC_CLK_TCK"), own
+
+
+def other_cpu(before, after):
+    """Average number of CPUs used by other processes (and the hypervisor)."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    busy, own = after[1] - before[1], after[2] - before[2]
+    return max(busy - own, 0.0) / (after[0] - before[0])
+
+
+def wait_for_idle(max_seconds, usable_cpus):
+    """Sleep until the 1-minute load average is low, for at most max_seconds."""
+    deadline = time.monotonic() + max_seconds
+    while os.getloadavg()[0] > BUSY_LOAD * usable_cpus:
+        if time.monotonic() > deadline:
+            log(f"load average still {os.getloadavg()[0]:.1f}; starting anyway")
+            return
+        log(f"waiting for an idle machine (load average {os.getloadavg()[0]:.1f})")
+        time.sleep(15)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Benchmark sklearn_backprop against scikit-learn, PyTorch and "
+        "the bare matrix-product floor (issue 4's targets).",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repetitions, sizes up to 300 000 and target 2 capped "
+        "(about 2 minutes)",
+    )
+    parser.add_argument(
+        "--no-torch", action="store_true", help="leave PyTorch out even if importable"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=BENCH_DIR / "results",
+        help="directory for latest.json, latest.md and scaling.png "
+        "(default: benchmarks/results)",
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated targets to run, among 1,2,3,4,5 (1 and 3 run "
+        "together); the README is then left alone",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=int,
+        default=None,
+        help="largest number of synthetic rows for target 5",
+    )
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="do not rewrite the 'Latest results' section of benchmarks/README.md",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="MNIST file for sklearn_backprop.datasets.load_mnist (sets "
+        "SKLEARN_BACKPROP_MNIST; default: that variable, else "
+        "../shared/data/mnist.npz beside the checkout)",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for the 1-minute load average to fall below "
+        f"{BUSY_LOAD} per CPU (default: start at once)",
+    )
+    parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-epochs", type=int, default=2, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.data:
+        os.environ["SKLEARN_BACKPROP_MNIST"] = str(Path(args.data).resolve())
+    elif "SKLEARN_BACKPROP_MNIST" not in os.environ:
+        shared = REPO.parent / "shared" / "data" / "mnist.npz"
+        if shared.exists():
+            os.environ["SKLEARN_BACKPROP_MNIST"] = str(shared)
+    if args.memory_worker:
+        memory_worker(args.memory_worker, args.memory_epochs)
+        return 0
+
+    quiet_warnings()
+    mode = "quick" if args.quick else "full"
+    cfg = MODES[mode]
+    only = sorted(set(args.only.replace(" ", "").split(","))) if args.only else None
+    if only and not set(only) <= {"1", "2", "3", "4", "5"}:
+        raise SystemExit(f"--only takes targets among 1,2,3,4,5; got {args.only!r}")
+
+    def wanted(*targets):
+        return only is None or any(t in only for t in targets)
+
+    use_torch = torch_available(args)
+    usable_cpus = len(os.sched_getaffinity(0))
+    if args.wait_idle:
+        wait_for_idle(args.wait_idle, usable_cpus)
+    started = time.perf_counter()
+    results = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "mode": mode,
+        "only": only,
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+        "torch": use_torch,
+        "load_average_start": list(os.getloadavg()),
+        "other_cpu_by_section": {},
+        "errors": {},
+    }
+    log(f"{mode} run; PyTorch {'on' if use_torch else 'off'}")
+
+    def section(name, fn, *fn_args):
+        before = cpu_snapshot()
+        try:
+            results[name] = fn(*fn_args)
+        except Exception:  # a broken contender must not lose the other results
+            results["errors"][name] = traceback.format_exc()
+            log(f"{name} failed:\n{results['errors'][name]}")
+        other = other_cpu(before, cpu_snapshot())
+        if other is not None:
+            results["other_cpu_by_section"][name] = other
+            if other > BUSY_CPUS:
+                log(
+                    f"busy machine: other processes used {other:.2f} of "
+                    f"{usable_cpus} CPUs during {name}; its timings are unreliable"
+                )
+
+    data = None
+    if wanted("1", "2", "3"):
+        log("loading MNIST")
+        data = load_data()
+    if wanted("1", "3"):
+        section("epochs", bench_epochs_and_predict, data, cfg, use_torch)
+    if wanted("2"):
+        section("defaults", bench_defaults, data, cfg)
+    data = None
+    if wanted("4"):
+        section("memory", bench_memory, cfg, use_torch)
+    if wanted("5"):
+        section("scaling", bench_scaling, cfg, use_torch, args.max_size)
+
+    results["machine"] = machine_info(use_torch)
+    results["load_average_end"] = list(os.getloadavg())
+    results["elapsed_seconds"] = time.perf_counter() - started
+    results["targets"] = evaluate_targets(results)
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    if results.get("scaling"):
+        plot_scaling(results["scaling"], args.output / "scaling.png")
+        results["scaling_plot"] = "scaling.png"
+    markdown = render_markdown(results)
+    plot_link = "\n![Time per epoch against samples]({})\n"
+    write_atomic(
+        args.output / "latest.json", json.dumps(results, indent=2, default=str) + "\n"
+    )
+    write_atomic(
+        args.output / "latest.md",
+        "## Latest results\n\n"
+        + markdown
+        + (plot_link.format("scaling.png") if results.get("scaling_plot") else ""),
+    )
+    print(markdown)
+    complete = mode == "full" and only is None and not results["errors"]
+    if args.no_readme:
+        pass
+    elif complete and args.output.resolve() == (BENCH_DIR / "results").resolve():
+        if update_readme(markdown + plot_link.format("results/scaling.png")):
+            log(f"updated the results section of {README}")
+    else:
+        log("README left alone (only a complete full run into benchmarks/results)")
+    log(
+        f"wrote {args.output}/latest.json, latest.md; "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
