@@ -45,6 +45,7 @@ extensions = [
 templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
+    "_generated",
     "_ext",
     "_templates",
     "Thumbs.db",

@@ -201,7 +201,19 @@ def _insert_benchmarks_readme(app, docname, source):
         return
     relative = os.path.relpath(BENCHMARKS_README, DOCS_DIR).replace(os.sep, "/")
     if "myst_parser" in app.extensions:
-        directive = f".. include:: {relative}\n   :parser: myst_parser.sphinx_\n"
+        # Images in the README are relative to benchmarks/; Sphinx resolves them
+        # from the including page, so include a copy with the links rewritten.
+        readme_dir = os.path.dirname(relative)
+        text = BENCHMARKS_README.read_text(encoding="utf-8")
+        text = re.sub(r"\]\((?!https?:|/|#)", f"]({readme_dir}/", text)
+        generated = Path(DOCS_DIR) / "_generated" / "benchmarks-readme.md"
+        generated.parent.mkdir(exist_ok=True)
+        if not generated.is_file() or generated.read_text(encoding="utf-8") != text:
+            generated.write_text(text, encoding="utf-8")
+        directive = (
+            ".. include:: _generated/benchmarks-readme.md\n"
+            "   :parser: myst_parser.sphinx_\n"
+        )
     else:
         directive = (
             "The benchmark's ``README.md``, verbatim:\n\n"
