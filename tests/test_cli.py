@@ -200,3 +200,12 @@ def test_verbose_two_draws_the_bar_within_epochs(monkeypatch, capsys):
     n_batches = int(np.ceil(len(X) / 50))
     assert f"/{n_batches}" in drawn
     assert "Epoch 2/2 - loss:" in drawn
+
+
+def test_console_script_is_declared():
+    """`sklearn-backprop` (pyproject's [project.scripts]) runs the same main()."""
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="sklearn-backprop")
+    assert script.value == "sklearn_backprop._cli:main"
+    assert script.load() is _cli.main
