@@ -1163,9 +1163,8 @@ class BackpropMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator
         if self._multilabel:
             return log_sigmoid
         if Z.shape[1] == 1:
-            return np.hstack(
-                [-np.logaddexp(0, Z), log_sigmoid]
-            )  # log(1 - s(z)) = log s(-z)
+            # log(1 - sigmoid(z)) = log sigmoid(-z) = -log(1 + exp(z))
+            return np.hstack([-np.logaddexp(0, Z), log_sigmoid])
         return log_sigmoid - logsumexp(log_sigmoid, axis=1, keepdims=True)
 
     def __getstate__(self):
