@@ -1,8 +1,9 @@
-"""sklearn-backprop: a scikit-learn compatible multilayer perceptron trained by
+"""sklearn-backprop: scikit-learn compatible multilayer perceptrons trained by
 backpropagation written in plain NumPy."""
 
 __version__ = "0.1.0.dev0"
 
-from ._mlp import BackpropMLPClassifier  # noqa: E402
+from ._classifier import BackpropMLPClassifier  # noqa: E402
+from ._regressor import BackpropMLPRegressor  # noqa: E402
 
-__all__ = ["BackpropMLPClassifier", "__version__"]
+__all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor", "__version__"]

@@ -39,6 +39,11 @@ def inplace_relu(Z):
     np.maximum(Z, 0, out=Z)
 
 
+def inplace_exp(Z):
+    """Apply the exponential in place: a = exp(z), the output of a Poisson model."""
+    np.exp(Z, out=Z)
+
+
 def inplace_softmax(Z):
     """Apply the softmax over each row in place: a_k = exp(z_k) / sum_j exp(z_j).
 
@@ -56,6 +61,7 @@ ACTIVATIONS = {
     "tanh": inplace_tanh,
     "relu": inplace_relu,
     "softmax": inplace_softmax,
+    "exp": inplace_exp,
 }
 
 

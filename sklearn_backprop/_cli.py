@@ -14,7 +14,7 @@ import joblib
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._mlp import BackpropMLPClassifier
+from ._classifier import BackpropMLPClassifier
 
 # The reference notebook: 784-256-10 sigmoid network, sigmoid outputs with
 # binary cross-entropy, plain SGD with learning rate 0.001, batch 100, 50 epochs.

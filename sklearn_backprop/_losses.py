@@ -3,18 +3,20 @@
 Following Michael Nielsen's ``network2.py``, a cost has two methods:
 
 * ``fn(Y, Z)``: the per-sample loss, computed from the output layer's
-  *pre-activations* ``Z`` rather than from the probabilities, so that
-  saturated units never produce ``log(0)``;
+  *pre-activations* ``Z`` rather than from the outputs, so that saturated units
+  never produce ``log(0)``;
 * ``delta(Y, A)``: the error of the output layer, dL/dz, from its activations.
 
-For both pairings here (sigmoid outputs with binary cross-entropy, softmax
-outputs with categorical cross-entropy) the derivative of the activation
+Each loss is paired with the output activation that is its canonical link:
+sigmoid outputs with binary cross-entropy, softmax outputs with categorical
+cross-entropy, identity outputs with the squared error and exponential outputs
+with the Poisson deviance. For every such pair the derivative of the activation
 cancels against the derivative of the loss, so dL/dz = a - y exactly. That is
 why the output layer needs no activation derivative.
 """
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logsumexp, xlogy
 
 
 class BinaryCrossEntropy:
@@ -59,8 +61,58 @@ class CategoricalCrossEntropy:
         return A - Y
 
 
+class SquaredError:
+    """Half the squared error of identity outputs, summed over outputs.
+
+    Per sample: L = 1/2 ||y - a||^2 = 1/2 sum_k (y_k - z_k)^2, since a = z.
+    Averaged over the samples it is scikit-learn's ``squared_error`` for one
+    output; scikit-learn also divides its reported loss by the number of
+    outputs (but not its gradient), so for several outputs ``loss_curve_`` is
+    that many times scikit-learn's while the updates are the same.
+    """
+
+    name = "squared_error"
+    activation = "identity"
+
+    @staticmethod
+    def fn(Y, Z):
+        residual = Z - Y
+        return 0.5 * np.einsum("ij,ij->i", residual, residual)
+
+    @staticmethod
+    def delta(Y, A):
+        # dL/dz = dL/da = a - y (the identity's derivative is 1)
+        return A - Y
+
+
+class HalfPoissonDeviance:
+    """Half the Poisson deviance of exponential outputs, summed over outputs.
+
+    Per sample: L = sum_k [y_k log(y_k / a_k) - y_k + a_k] with a_k = exp(z_k),
+    which is sum_k [exp(z_k) - y_k z_k + y_k log y_k - y_k]: zero for a perfect
+    prediction, as scikit-learn's ``poisson`` loss of ``MLPRegressor``.
+    """
+
+    name = "poisson"
+    activation = "exp"
+
+    @staticmethod
+    def fn(Y, Z):
+        return (np.exp(Z) - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
+
+    @staticmethod
+    def delta(Y, A):
+        # dL/dz = (1 - y / a) * da/dz = (1 - y / a) a = a - y
+        return A - Y
+
+
 # Keyed by the output activation that each loss is paired with.
 LOSSES = {
     "logistic": BinaryCrossEntropy,
     "softmax": CategoricalCrossEntropy,
+    "identity": SquaredError,
+    "exp": HalfPoissonDeviance,
 }
+
+# The regressor's ``loss`` parameter names a loss; its output activation follows.
+REGRESSION_OUTPUTS = {"squared_error": "identity", "poisson": "exp"}

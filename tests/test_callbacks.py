@@ -228,16 +228,14 @@ def test_partial_fit_is_one_run_of_one_epoch():
     clf = _clf().set_callbacks(callback)
     for _ in range(3):
         clf.partial_fit(X, y, classes=np.unique(y))
-    assert clf.n_iter_ == 3
+    assert clf.n_iter_ == 1  # the epochs of the last call, as in scikit-learn
+    assert len(clf.loss_curve_) == 3
     assert len(callback.hooks("setup")) == 3
     assert len(callback.hooks("teardown")) == 3
     assert len(callback.hooks("begin", depth=0)) == 3
     assert len(callback.hooks("end", depth=1)) == 3
-    assert [kw["fitted_estimator"].n_iter_ for _, kw in callback.hooks("end", 1)] == [
-        1,
-        2,
-        3,
-    ]
+    ends = callback.hooks("end", 1)
+    assert [len(kw["fitted_estimator"].loss_curve_) for _, kw in ends] == [1, 2, 3]
 
 
 class FailingCallback(RecordingCallback):

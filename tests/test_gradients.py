@@ -93,8 +93,7 @@ def test_gradients_with_class_weight(class_weight, output):
     X, y, Y = _problem(n_classes=3, seed=4, n_samples=17)
     sample_weight = np.random.RandomState(5).uniform(0.5, 2, size=len(y))
     clf = BackpropMLPClassifier(class_weight=class_weight)
-    clf._check_targets(y, reset=True)
-    clf._class_factors = clf._class_weight_factors(y)
+    clf._validate_targets(y, reset=True, call="fit")  # learns the class weights
     weights = clf._sample_weights(X, y, sample_weight, np.float64)
     expected_class_factor = (
         len(y) / (3 * np.bincount(y))

@@ -1,0 +1,472 @@
+"""BackpropMLPClassifier: the classification head of the trainer.
+
+What a classifier adds to :class:`~sklearn_backprop._base.BaseBackpropMLP`:
+labels learnt and one-hot encoded, class weights, sigmoid or softmax outputs
+with their cross-entropy, accuracy as the score, and probabilities.
+"""
+
+import numpy as np
+from scipy.special import expit, logsumexp
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
+
+from ._activations import ACTIVATIONS
+from ._base import BaseBackpropMLP, check_stochastic_solver, store_init_params
+from ._docstrings import fill_docstring
+
+
+@fill_docstring(score="accuracy")
+class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
+    """Multilayer perceptron classifier trained by backpropagation.
+
+    A feed-forward network of fully connected layers, trained by the
+    backpropagation algorithm written directly in NumPy. By default it is the
+    network of the classic teaching notebook: sigmoid hidden units and
+    independent sigmoid output units trained with binary cross-entropy on
+    one-hot encoded labels, by minibatch gradient descent; with
+    ``output_activation='softmax'`` it is a softmax classifier trained with
+    categorical cross-entropy. It takes every parameter of scikit-learn's
+    :class:`~sklearn.neural_network.MLPClassifier` (with the notebook's
+    defaults), and adds class weights, the choice of output units, a
+    validation set with per-epoch curves, and the hidden layers as features
+    (:meth:`transform`).
+
+    Parameters
+    ----------
+    {{hidden_layer_sizes}}
+    {{activation}}
+    output_activation : {'logistic', 'softmax'}, default='logistic'
+        Output units and the loss paired with them. 'logistic': one
+        independent sigmoid per class, binary cross-entropy summed over the
+        outputs (the notebook's choice). 'softmax': softmax over the classes,
+        categorical cross-entropy (scikit-learn's choice for multiclass
+        targets). Binary problems always use a single sigmoid output
+        (equivalent to a two-class softmax), and multilabel problems always
+        use sigmoids, which ``out_activation_`` reports.
+    {{solver}}
+    {{alpha}}
+    {{batch_size}}
+    {{learning_rate}}
+    {{learning_rate_init}}
+    {{power_t}}
+    {{max_iter}}
+    {{shuffle}}
+    {{random_state}}
+    {{tol}}
+    {{verbose}}
+    {{warm_start}}
+    {{momentum}}
+    {{nesterovs_momentum}}
+    {{early_stopping}}
+    {{validation_fraction}}
+    {{beta_1}}
+    {{beta_2}}
+    {{epsilon}}
+    {{n_iter_no_change}}
+    {{max_fun}}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into the sample weights: a dict
+        ``{class_label: weight}``, or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))``, computed from the
+        training targets of each call. Not available for multilabel targets,
+        nor 'balanced' in :meth:`partial_fit`.
+    {{transform_layer}}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (for multilabel targets, ``arange(n_labels)``).
+    {{n_features_in_}}
+    {{feature_names_in_}}
+    {{coefs_}}
+    {{intercepts_}}
+    {{n_layers_}}
+    {{n_outputs_}}
+    {{out_activation_}}
+    {{loss_}}
+    {{loss_curve_}}
+    {{best_loss_}}
+    {{train_scores_}}
+    {{validation_scores_}}
+    {{validation_loss_curve_}}
+    {{best_validation_score_}}
+    {{n_iter_}}
+    {{t_}}
+
+    See Also
+    --------
+    BackpropMLPRegressor : The regression head of the same trainer.
+    sklearn.neural_network.MLPClassifier : scikit-learn's multilayer perceptron.
+
+    Notes
+    -----
+    With sigmoid outputs, the outputs of a single-label problem are independent
+    probabilities that need not sum to one; :meth:`predict_proba` divides each
+    row by its sum so that it does (for multilabel targets it returns the raw
+    sigmoids). Float32 input is trained and predicted in float32 throughout;
+    float64 stays float64; any other dtype is converted to float64.
+
+    Where it deliberately differs from scikit-learn's MLPClassifier: the
+    defaults are the notebook's (see above); the per-epoch ``verbose`` lines
+    report training and validation loss and accuracy; the weights start in
+    Glorot's range (four times it for sigmoid units) with zero biases; the
+    early-stopping split falls back to a plain random split when a class has
+    a single member; :meth:`partial_fit` infers ``classes`` from the first
+    ``y`` when it is not given; and ``loss_curve_``, ``train_scores_`` and the
+    validation curves are also recorded by 'lbfgs'.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn_backprop import BackpropMLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X / 16, y, random_state=0)
+    >>> clf = BackpropMLPClassifier(max_iter=30, random_state=0)
+    >>> clf.fit(X_train, y_train)
+    BackpropMLPClassifier(max_iter=30, random_state=0)
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 10)
+    >>> print(f"{clf.score(X_test, y_test):.2f}")
+    0.9...
+    >>> clf.transform(X_test[:1]).shape  # the 256 hidden units as features
+    (1, 256)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackpropMLP._parameter_constraints,
+        "output_activation": [StrOptions({"logistic", "softmax"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _score_name = "accuracy"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256,),
+        activation="logistic",
+        *,
+        output_activation="logistic",
+        solver="sgd",
+        alpha=1e-4,
+        batch_size=100,
+        learning_rate="constant",
+        learning_rate_init=0.1,
+        power_t=0.5,
+        max_iter=20,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        transform_layer=-1,
+    ):
+        store_init_params(self, locals())
+
+    @available_if(check_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Run one epoch of minibatch updates on (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that can appear in any call. Needed on the first call
+            unless ``y`` holds them all; a later call may repeat it, but not
+            change it.
+
+        Returns
+        -------
+        self : BackpropMLPClassifier
+            The updated estimator.
+        """
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees one chunk of data at a time; compute the weights once with "
+                "sklearn.utils.class_weight.compute_class_weight and pass them "
+                "as a dict."
+            )
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    # ------------------------------------------------------------------
+    # Targets
+    # ------------------------------------------------------------------
+    def _validate_targets(self, y, *, reset, call, classes=None):
+        """Check the labels; on ``reset`` learn ``classes_``.
+
+        ``call`` is 'fit', 'warm_start' (a warm-started fit of a fitted
+        model), 'partial_fit' or 'y_val', for the checks and messages that
+        differ between them, as in scikit-learn.
+        """
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"Unknown label type: {target_type!r}. {type(self).__name__} "
+                "supports binary, multiclass and multilabel-indicator targets, "
+                "not continuous or multiclass-multioutput ones."
+            )
+        multilabel = target_type == "multilabel-indicator"
+        if reset:
+            self._learn_classes(y, multilabel, classes)
+        elif multilabel != self._multilabel or (
+            multilabel and y.shape[1] != len(self.classes_)
+        ):
+            raise ValueError(
+                "The type of target changed since the estimator was fitted: "
+                f"got {target_type!r} with shape {y.shape}."
+            )
+        elif classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not the same as on "
+                f"the first call to partial_fit: {self.classes_.tolist()}."
+            )
+        if not multilabel:
+            self._check_labels_known(y, call)
+        if call != "y_val":
+            self._class_factors = self._class_weight_factors(y)
+        return y
+
+    def _learn_classes(self, y, multilabel, classes):
+        self._multilabel = multilabel
+        if multilabel:
+            self.classes_ = np.arange(y.shape[1])
+        elif classes is not None:
+            self.classes_ = np.unique(np.asarray(classes))
+        else:
+            self.classes_ = np.unique(y)
+        if not multilabel and len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes "
+                f"in the data, but the data contains only one class: "
+                f"{self.classes_[0]!r}."
+            )
+
+    def _check_labels_known(self, y, call):
+        labels = np.unique(y)
+        if call == "warm_start" and not np.array_equal(labels, self.classes_):
+            raise ValueError(
+                "warm_start can only be used where y has the same classes as "
+                f"in the previous call to fit: previously {self.classes_.tolist()}, "
+                f"y has {labels.tolist()}."
+            )
+        unseen = np.setdiff1d(labels, self.classes_)
+        if unseen.size:
+            hint = (
+                "; pass every label in `classes` on the first call to partial_fit"
+                if call == "partial_fit"
+                else ""
+            )
+            name = "y_val" if call == "y_val" else "y"
+            raise ValueError(
+                f"{name} contains labels {unseen.tolist()} that are not in "
+                f"classes_ {self.classes_.tolist()}{hint}."
+            )
+
+    def _class_weight_factors(self, y):
+        """Weight of each class in ``classes_`` from ``class_weight``, or None.
+
+        Computed from the training targets of each call, then applied to the
+        training and validation samples alike.
+        """
+        if self.class_weight is None:
+            return None
+        if self._multilabel:
+            raise ValueError(
+                "class_weight is not supported for multilabel targets; use "
+                "sample_weight instead."
+            )
+        if isinstance(self.class_weight, dict):
+            # Checked here: compute_class_weight names the wrong classes.
+            unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes {unknown} that are not in the "
+                    f"data's classes {self.classes_.tolist()}."
+                )
+        factors = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        if not np.all(np.isfinite(factors)) or np.any(factors < 0):
+            raise ValueError(
+                "class_weight values must be finite and non-negative; got "
+                f"{self.class_weight!r}."
+            )
+        return factors
+
+    def _target_weights(self, y):
+        if self._class_factors is None:
+            return None
+        return self._class_factors[np.searchsorted(self.classes_, y)]
+
+    def _stratify(self, y):
+        return None if self._multilabel else y
+
+    def _encode_targets(self, y, dtype):
+        """One-hot (or indicator) targets Y of shape (n_samples, n_outputs_)."""
+        if self._multilabel:
+            return np.asarray(y, dtype=dtype)
+        indices = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return indices.astype(dtype).reshape(-1, 1)
+        Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
+        Y[np.arange(len(y)), indices] = 1
+        return Y
+
+    def _output_activation(self):
+        if self._multilabel or self.n_outputs_ == 1:
+            return "logistic"
+        return self.output_activation
+
+    # ------------------------------------------------------------------
+    # Scores
+    # ------------------------------------------------------------------
+    def _running_score(self, Y, weights):
+        return _RunningAccuracy(self._multilabel)
+
+    def _score_predictions(self, y, y_pred, sample_weight):
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def _predict_from_preactivations(self, Z):
+        # sigmoid and softmax are increasing, so thresholds and argmax can be
+        # taken on z directly: sigmoid(z) > 1/2 exactly when z > 0.
+        if self._multilabel:
+            return (Z > 0).astype(int)
+        if Z.shape[1] == 1:
+            return self.classes_[(Z[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(Z, axis=1)]
+
+    def predict(self, X):
+        """Predict class labels (or a label indicator matrix for multilabel).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels.
+        """
+        Z = self._output_preactivations(self._validate_X_predict(X))
+        return self._predict_from_preactivations(Z)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        With sigmoid outputs on a single-label problem, each row of sigmoids is
+        divided by its sum so that rows sum to one; multilabel targets get the
+        raw sigmoids.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, in the order of ``classes_``, in the dtype of
+            the weights.
+        """
+        Z = self._output_preactivations(self._validate_X_predict(X))
+        if self.out_activation_ == "softmax":
+            ACTIVATIONS["softmax"](Z)
+            return Z
+        if self._multilabel:
+            expit(Z, out=Z)
+            return Z
+        if Z.shape[1] == 1:
+            expit(Z, out=Z)
+            return np.hstack([1 - Z, Z])
+        # Normalise the sigmoids in the log domain: sigmoid(z_k) / sum_j
+        # sigmoid(z_j) = softmax_k(log sigmoid(z)), which never divides 0 by 0
+        # when every sigmoid of a row underflows.
+        np.logaddexp(0, -Z, out=Z)
+        np.negative(Z, out=Z)  # log sigmoid(z) = -log(1 + exp(-z))
+        ACTIVATIONS["softmax"](Z)
+        return Z
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates, computed stably.
+
+        Computed from the output pre-activations (log-sigmoid and log-sum-exp),
+        so it stays finite where :meth:`predict_proba` rounds to 0 or 1.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, in the order of ``classes_``.
+        """
+        Z = self._output_preactivations(self._validate_X_predict(X))
+        if self.out_activation_ == "softmax":
+            return Z - logsumexp(Z, axis=1, keepdims=True)
+        log_sigmoid = -np.logaddexp(0, -Z)  # log sigmoid(z) = -log(1 + exp(-z))
+        if self._multilabel:
+            return log_sigmoid
+        if Z.shape[1] == 1:
+            # log(1 - sigmoid(z)) = log sigmoid(-z) = -log(1 + exp(z))
+            return np.hstack([-np.logaddexp(0, Z), log_sigmoid])
+        return log_sigmoid - logsumexp(log_sigmoid, axis=1, keepdims=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class _RunningAccuracy:
+    """Weighted share of correct predictions over an epoch's minibatches."""
+
+    def __init__(self, multilabel):
+        self.multilabel = multilabel
+        self.reset()
+
+    def reset(self):
+        self.correct = self.total = 0.0
+
+    def add(self, outputs, Y, weights):
+        """Count a minibatch: ``outputs`` are sigmoid or softmax outputs a_L."""
+        if self.multilabel:
+            hits = np.all((outputs > 0.5) == (Y > 0.5), axis=1)
+        elif outputs.shape[1] == 1:
+            hits = (outputs[:, 0] > 0.5) == (Y[:, 0] > 0.5)
+        else:
+            hits = np.argmax(outputs, axis=1) == np.argmax(Y, axis=1)
+        self.correct += float(weights @ hits.astype(weights.dtype))
+        self.total += float(weights.sum())
+
+    def value(self):
+        return self.correct / self.total if self.total else 0.0

@@ -1,0 +1,236 @@
+"""The parameter and attribute descriptions that both estimators share.
+
+Each estimator's docstring names a shared entry on a line of its own, as
+``{{name}}``; :func:`fill_docstring` replaces it with the entry below, its
+default read from the estimator's ``__init__`` signature, and ``{score}`` with
+the estimator's score (accuracy or R²). The text of a parameter is thus written
+once for the whole family, and each docstring still reads in full in
+``help()``, numpydoc and the API reference.
+"""
+
+import inspect
+import re
+
+PARAMETERS = {
+    "hidden_layer_sizes": (
+        "array-like of int or int",
+        """Number of units of each hidden layer, from the input to the output;
+an int is a single hidden layer. Any depth, including ``()``: no hidden
+layer, a generalised linear model fitted by the same solvers.""",
+    ),
+    "activation": (
+        "{'identity', 'logistic', 'tanh', 'relu'}",
+        "Activation of the hidden units.",
+    ),
+    "solver": (
+        "{'lbfgs', 'sgd', 'adam'}",
+        """'sgd': minibatch gradient descent with optional (Nesterov) momentum.
+'adam': the Adam optimiser of Kingma and Ba. 'lbfgs': full-batch L-BFGS
+(:func:`scipy.optimize.minimize` with ``method='L-BFGS-B'``), which often
+converges faster and better on small data sets; it has no
+:meth:`partial_fit`, and ignores the minibatch parameters.""",
+    ),
+    "alpha": (
+        "float",
+        """Strength of the L2 penalty ``alpha / (2 sum(w)) * sum ||W||^2`` added
+to each minibatch's loss, with ``sum(w)`` the batch's total sample weight
+(the batch size when unweighted), as in scikit-learn's MLP.""",
+    ),
+    "batch_size": (
+        "int or 'auto'",
+        """Number of samples per minibatch of the stochastic solvers; 'auto' is
+``min(200, n_samples)``, as in scikit-learn. Clipped to the number of
+training samples.""",
+    ),
+    "learning_rate": (
+        "{'constant', 'invscaling', 'adaptive'}",
+        """Step-size schedule of 'sgd': fixed; ``learning_rate_init /
+(t + 1)**power_t`` with ``t`` the number of samples seen, updated after each
+epoch (as scikit-learn does); or divided by 5 each time the monitored
+figure has not improved by ``tol`` for more than ``n_iter_no_change``
+consecutive epochs (training stops when the step falls below 1e-6).""",
+    ),
+    "learning_rate_init": (
+        "float",
+        "Initial step size of 'sgd' and 'adam'.",
+    ),
+    "power_t": ("float", "Exponent of the 'invscaling' schedule."),
+    "max_iter": (
+        "int",
+        """Maximum number of epochs (passes over the training data) of the
+stochastic solvers, or of iterations of 'lbfgs'. For :meth:`partial_fit`,
+one call is one epoch.""",
+    ),
+    "shuffle": (
+        "bool",
+        "Whether to reshuffle the training samples before each epoch.",
+    ),
+    "random_state": (
+        "int, RandomState instance or None",
+        """Controls the weight initialisation, the shuffling and the validation
+split of ``early_stopping``. Pass an int for reproducible results.""",
+    ),
+    "tol": (
+        "float",
+        """Stochastic solvers: minimum improvement of the training loss (or of
+the validation {score} with ``early_stopping``) that counts as progress.
+'lbfgs': it stops when no gradient component exceeds ``tol``.""",
+    ),
+    "verbose": (
+        "bool or int",
+        """Whether to print one line per epoch (or 'lbfgs' iteration) to
+standard output: training loss and {score}, validation loss and {score}
+when a validation set is used, and the seconds it took (these are
+Keras-style figures, not scikit-learn's ``Iteration n, loss = ...``
+lines). With ``verbose >= 2`` a progress bar also shows the minibatches
+within each epoch when standard output is a terminal.""",
+    ),
+    "warm_start": (
+        "bool",
+        """When True, :meth:`fit` continues from the current ``coefs_`` and
+``intercepts_`` (including weights assigned to them by the user) and
+appends to the training history, instead of starting afresh.""",
+    ),
+    "momentum": ("float", "Momentum of 'sgd', in [0, 1]."),
+    "nesterovs_momentum": ("bool", "Whether 'sgd' uses Nesterov's momentum."),
+    "early_stopping": (
+        "bool",
+        """Whether the stochastic solvers hold out ``validation_fraction`` of
+the training data (or use ``X_val`` when given to :meth:`fit`), stop when
+the validation {score} has not improved by ``tol`` for more than
+``n_iter_no_change`` consecutive epochs, and keep the weights of the best
+epoch. Ignored by 'lbfgs', and refused by :meth:`partial_fit`, as in
+scikit-learn.""",
+    ),
+    "validation_fraction": (
+        "float",
+        """Fraction of the training data held out when ``early_stopping`` and
+no ``X_val`` is given, in [0, 1).""",
+    ),
+    "beta_1": ("float", "Decay rate of Adam's first-moment estimate, in [0, 1)."),
+    "beta_2": ("float", "Decay rate of Adam's second-moment estimate, in [0, 1)."),
+    "epsilon": ("float", "Adam's numerical-stability constant."),
+    "n_iter_no_change": (
+        "int or np.inf",
+        """Number of consecutive epochs without an improvement of at least
+``tol`` that are tolerated; one more stops training (or, with
+``learning_rate='adaptive'``, shrinks the step). ``np.inf`` switches the
+check off.""",
+    ),
+    "max_fun": (
+        "int",
+        """Maximum number of loss evaluations of 'lbfgs' (each a forward and
+backward pass over the training set); unused by the other solvers.""",
+    ),
+    "transform_layer": (
+        "int",
+        """The hidden layer whose activations :meth:`transform` returns,
+indexed like ``hidden_layer_sizes``: 0 is the first hidden layer, -1 (the
+default) the last one.""",
+    ),
+}
+
+ATTRIBUTES = {
+    "n_features_in_": ("int", "Number of features seen during fit."),
+    "feature_names_in_": (
+        "ndarray of shape (`n_features_in_`,)",
+        """Names of the features seen during fit, when ``X`` has string column
+names (a pandas DataFrame, for instance).""",
+    ),
+    "coefs_": (
+        "list of ndarray",
+        """``coefs_[i]`` of shape (fan_in, fan_out) holds the weights from
+layer i to layer i + 1, in the dtype of the training data (float32 or
+float64).""",
+    ),
+    "intercepts_": (
+        "list of ndarray",
+        "``intercepts_[i]`` of shape (fan_out,) holds the biases of layer i + 1.",
+    ),
+    "n_layers_": ("int", "Number of layers, input and output included."),
+    "n_outputs_": ("int", "Number of output units."),
+    "out_activation_": ("str", "Name of the output activation in use."),
+    "loss_": (
+        "float",
+        """Training loss of the last epoch (mean over its minibatches, penalty
+included), or of the last 'lbfgs' iterate.""",
+    ),
+    "loss_curve_": (
+        "list of float",
+        """Training loss of each epoch (or 'lbfgs' iteration), over every call:
+``warm_start`` fits and :meth:`partial_fit` append to it.""",
+    ),
+    "best_loss_": (
+        "float or None",
+        """Lowest training loss reached over every call; None with
+``early_stopping`` (see ``best_validation_score_`` instead).""",
+    ),
+    "train_scores_": (
+        "list of float",
+        """Training {score} of each epoch, accumulated over its minibatches
+while the weights were being updated (as Keras reports it); for 'lbfgs',
+the {score} of each iterate.""",
+    ),
+    "validation_scores_": (
+        "list of float or None",
+        """Validation {score} after each epoch (or 'lbfgs' iteration) when a
+validation set is used (``early_stopping`` or ``X_val``), over every call;
+otherwise None.""",
+    ),
+    "validation_loss_curve_": (
+        "list of float or None",
+        """Loss on the validation set after each epoch (same loss as
+``loss_curve_``, without the penalty), when one is used; else None.""",
+    ),
+    "best_validation_score_": (
+        "float or None",
+        "Best validation {score}, when a validation set is used; else None.",
+    ),
+    "n_iter_": (
+        "int",
+        """Number of epochs (or 'lbfgs' iterations) run by the last call to
+:meth:`fit`: a ``warm_start`` fit counts its own epochs only, and
+:meth:`partial_fit` sets 1, as in scikit-learn.""",
+    ),
+    "t_": (
+        "int",
+        """Number of training samples seen by the stochastic solvers over every
+call ('lbfgs' leaves it unchanged, as in scikit-learn).""",
+    ),
+}
+
+_PLACEHOLDER = re.compile(r"^(?P<indent> *)\{\{(?P<name>\w+)\}\}$", re.MULTILINE)
+
+
+def _entry(name, type_, text, indent, default, score):
+    head = f"{indent}{name} : {type_}"
+    if default is not inspect.Parameter.empty:
+        head += f", default={default!r}"
+    body = text.format(score=score).split("\n")
+    return "\n".join([head] + [f"{indent}    {line}" for line in body])
+
+
+def fill_docstring(score):
+    """Class decorator: expand the ``{{name}}`` lines of the class docstring.
+
+    Parameters
+    ----------
+    score : str
+        What the estimator's ``score`` measures, e.g. ``"accuracy"``.
+    """
+
+    def decorate(cls):
+        signature = inspect.signature(cls.__init__).parameters
+
+        def expand(match):
+            name, indent = match["name"], match["indent"]
+            if name in PARAMETERS:
+                default = signature[name].default
+                return _entry(name, *PARAMETERS[name], indent, default, score)
+            empty = inspect.Parameter.empty
+            return _entry(name, *ATTRIBUTES[name], indent, empty, score)
+
+        cls.__doc__ = _PLACEHOLDER.sub(expand, cls.__doc__)
+        return cls
+
+    return decorate

@@ -1,0 +1,148 @@
+"""One epoch of minibatch updates: the stochastic solvers' inner loop.
+
+The loop gathers each minibatch into fixed buffers, runs the network's forward
+and backward pass (:func:`~sklearn_backprop._network.loss_and_gradients`), and
+hands the gradient to the optimiser. It knows nothing about labels: the
+estimator passes encoded targets and a running score to accumulate.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._network import FlatParameters, allocate_activations, loss_and_gradients
+from ._progress import EpochProgressBar
+
+
+class Workspace:
+    """Buffers of one training call, reused by every minibatch.
+
+    The minibatch rows are gathered into a fixed buffer with
+    ``np.take(out=...)`` (never a copy of all of X per epoch), and each layer
+    has one activation and one delta buffer. The workspace lives only for one
+    ``fit`` call, so it is never shared between threads or pickled with the
+    model.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The training data (only its type and width are used).
+    Y : ndarray of shape (n_samples, n_outputs)
+        The encoded targets (only their width is used).
+    params : FlatParameters
+        The network's parameters, which give the layer sizes and dtype.
+    batch_size : int
+        Rows per minibatch.
+    """
+
+    def __init__(self, X, Y, params, batch_size):
+        dtype = params.flat.dtype
+        layer_units = [X.shape[1]] + [coef.shape[1] for coef in params.coefs]
+        self.batch_size = batch_size
+        self.activations = allocate_activations(layer_units, batch_size, dtype)
+        self.deltas = allocate_activations(layer_units, batch_size, dtype)
+        self.grads = FlatParameters(layer_units, dtype)
+        self.sparse_input = sp.issparse(X)
+        self.X = (
+            None if self.sparse_input else np.empty((batch_size, X.shape[1]), dtype)
+        )
+        self.Y = np.empty((batch_size, Y.shape[1]), dtype)
+        self.weights = np.empty(batch_size, dtype)
+        self.last_batch = None
+
+    def gather(self, X, Y, weights, indices, start):
+        """The minibatch of rows ``indices[start:start + batch_size]``."""
+        batch = indices[start : start + self.batch_size]
+        n_rows = len(batch)
+        if self.sparse_input:
+            Xb = X[batch]  # CSR row selection copies only the selected rows
+        else:
+            Xb = np.take(X, batch, axis=0, out=self.X[:n_rows])
+        Yb = np.take(Y, batch, axis=0, out=self.Y[:n_rows])
+        wb = np.take(weights, batch, out=self.weights[:n_rows])
+        self.last_batch = Xb
+        return Xb, Yb, wb
+
+
+def train_epoch(
+    X,
+    Y,
+    weights,
+    indices,
+    params,
+    workspace,
+    optimizer,
+    *,
+    hidden_activation,
+    output_activation,
+    alpha,
+    running_score,
+    progress=False,
+):
+    """One pass of minibatch updates over the rows in the order of ``indices``.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Training data.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets.
+    weights : ndarray of shape (n_samples,)
+        Sample weights (class weights included).
+    indices : ndarray of shape (n_samples,)
+        The order in which rows are visited.
+    params : FlatParameters
+        Updated in place.
+    workspace : Workspace
+        The call's buffers.
+    optimizer : BaseOptimizer
+        Turns each minibatch gradient into an in-place update of ``params``.
+    hidden_activation, output_activation : str
+        Registry keys of the activations.
+    alpha : float
+        L2 penalty strength.
+    running_score : object
+        Receives ``add(outputs, Y, weights)`` for every minibatch, with the
+        network's outputs a_L computed on the way to the update.
+    progress : bool, default=False
+        Whether to draw a progress bar of the minibatches (on terminals).
+
+    Returns
+    -------
+    loss_sum : float
+        Sum over minibatches of the batch loss times the batch's total weight;
+        not finite as soon as one minibatch's loss is not (the epoch then ends
+        at once).
+    """
+    loss_sum = 0.0
+    n_batches = -(-X.shape[0] // workspace.batch_size)
+    progress_bar = EpochProgressBar(n_batches) if progress else None
+    # Saturated units may overflow harmlessly (exp(-z) = inf gives a sigmoid of
+    # exactly 0); divergence is detected on the loss instead.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for batch, start in enumerate(range(0, X.shape[0], workspace.batch_size)):
+            if progress_bar is not None:
+                progress_bar.update(batch)
+            Xb, Yb, wb = workspace.gather(X, Y, weights, indices, start)
+            batch_weight = float(wb.sum())
+            if batch_weight == 0:
+                continue  # only zero-weight samples: no gradient
+            batch_loss = loss_and_gradients(
+                params,
+                workspace.grads,
+                Xb,
+                Yb,
+                wb,
+                hidden_activation,
+                output_activation,
+                alpha,
+                workspace.activations,
+                workspace.deltas,
+            )
+            if not np.isfinite(batch_loss):
+                return batch_loss
+            loss_sum += batch_loss * batch_weight
+            running_score.add(workspace.activations[-1][: Xb.shape[0]], Yb, wb)
+            optimizer.update_params(params.flat, workspace.grads.flat)
+    if progress_bar is not None:
+        progress_bar.close()
+    return loss_sum
