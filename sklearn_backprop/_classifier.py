@@ -404,8 +404,9 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             expit(Z, out=Z)
             return Z
         if Z.shape[1] == 1:
-            expit(Z, out=Z)
-            return np.hstack([1 - Z, Z])
+            # 1 - sigmoid(z) = sigmoid(-z), computed as such: it keeps its
+            # relative accuracy where 1 - sigmoid(z) would round to 0.
+            return np.hstack([expit(-Z), expit(Z)])
         # Normalise the sigmoids in the log domain: sigmoid(z_k) / sum_j
         # sigmoid(z_j) = softmax_k(log sigmoid(z)), which never divides 0 by 0
         # when every sigmoid of a row underflows.

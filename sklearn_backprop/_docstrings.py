@@ -74,7 +74,9 @@ split of ``early_stopping``. Pass an int for reproducible results.""",
         "float",
         """Stochastic solvers: minimum improvement of the training loss (or of
 the validation {score} with ``early_stopping``) that counts as progress.
-'lbfgs': it stops when no gradient component exceeds ``tol``.""",
+'lbfgs': it stops when no gradient component exceeds ``tol`` (SciPy's
+``gtol``, as scikit-learn passes it), or when an iteration lowers the loss
+by a relative 2.2e-9 or less (SciPy's default ``ftol``).""",
     ),
     "verbose": (
         "bool or int",

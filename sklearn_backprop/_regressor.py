@@ -193,7 +193,9 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
                 "negative values."
             )
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if not reset and n_outputs != self.n_outputs_:
+        if reset:
+            self.n_outputs_ = n_outputs
+        elif n_outputs != self.n_outputs_:
             raise ValueError(
                 f"{name} has {n_outputs} output(s) but {type(self).__name__} was "
                 f"fitted with {self.n_outputs_}."

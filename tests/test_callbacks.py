@@ -368,3 +368,60 @@ def test_no_callbacks_changes_nothing():
     np.testing.assert_allclose(plain.coefs_[0], with_callback.coefs_[0])
     assert plain.loss_curve_ == with_callback.loss_curve_
     assert not hasattr(plain, "_callback_fit_ctx")
+
+
+# ----------------------------------------------------------------------
+# L-BFGS iterations and the regressor go through the same callback API
+# ----------------------------------------------------------------------
+def test_lbfgs_iterations_are_the_subtasks():
+    X, y = _data()
+    callback = RecordingCallback()
+    clf = _fit_quietly(_clf(solver="lbfgs", max_iter=5).set_callbacks(callback), X, y)
+    assert clf.n_iter_ == 5
+    assert len(callback.hooks("begin", depth=1)) == 5
+    ends = callback.hooks("end", depth=1)
+    assert [kw["fitted_estimator"].n_iter_ for _, kw in ends] == [1, 2, 3, 4, 5]
+    # each subtask's snapshot holds the loss of that iteration
+    assert [kw["fitted_estimator"].loss_ for _, kw in ends] == clf.loss_curve_
+
+
+def test_callback_stops_lbfgs_without_convergence_warning():
+    X, y = _data()
+    clf = _clf(solver="lbfgs", max_iter=50).set_callbacks(
+        RecordingCallback(stop_after_epoch=3)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a requested stop
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    assert len(clf.loss_curve_) == 3
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_scoring_monitor_logs_the_regressor_r2(solver):
+    from sklearn.datasets import make_regression
+    from sklearn.metrics import r2_score
+
+    from sklearn_backprop import BackpropMLPRegressor
+
+    X, y = make_regression(n_samples=120, n_features=5, noise=5.0, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        learning_rate_init=0.05,
+        max_iter=4,
+        tol=0.0,
+        n_iter_no_change=1000,
+        random_state=0,
+    )
+    monitor = ScoringMonitor(scoring="r2")
+    reg = BackpropMLPRegressor(**params).set_callbacks(monitor)
+    _fit_quietly(reg, X, y / y.std())
+    rows = monitor.get_logs().data
+    epoch_rows = [row for row in rows if len(row["task_id_path"]) == 2]
+    assert len(epoch_rows) == reg.n_iter_ == 4
+    for epoch, row in enumerate(epoch_rows, start=1):
+        stopped = _fit_quietly(
+            BackpropMLPRegressor(**{**params, "max_iter": epoch}), X, y / y.std()
+        )
+        assert row["r2"] == pytest.approx(r2_score(y / y.std(), stopped.predict(X)))

@@ -1,10 +1,12 @@
-"""scikit-learn's estimator checks, with no expected failures."""
+"""scikit-learn's estimator checks for every estimator, with no expected failures."""
+
+import warnings
 
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
-from sklearn_backprop import BackpropMLPClassifier
+from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
 
 ESTIMATORS = [
     BackpropMLPClassifier(),
@@ -14,6 +16,16 @@ ESTIMATORS = [
         hidden_layer_sizes=(32, 16), activation="tanh", learning_rate_init=0.01
     ),
     BackpropMLPClassifier(activation="relu", alpha=1e-3, batch_size=32),
+    BackpropMLPClassifier(solver="lbfgs", hidden_layer_sizes=(32,), max_iter=100),
+    BackpropMLPClassifier(
+        hidden_layer_sizes=(16, 8), transform_layer=0, batch_size="auto"
+    ),
+    BackpropMLPRegressor(),
+    BackpropMLPRegressor(solver="lbfgs", hidden_layer_sizes=(32,), max_iter=300),
+    BackpropMLPRegressor(
+        solver="sgd", learning_rate_init=0.01, activation="tanh", batch_size=32
+    ),
+    BackpropMLPRegressor(hidden_layer_sizes=(32, 16), transform_layer=0),
 ]
 
 
@@ -23,11 +35,12 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-def test_check_estimator_with_legacy_checks():
+@pytest.mark.parametrize(
+    "estimator", [BackpropMLPClassifier(), BackpropMLPRegressor()], ids=repr
+)
+def test_check_estimator_with_legacy_checks(estimator):
     """The whole suite, legacy checks included, raises on the first failure."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        results = check_estimator(BackpropMLPClassifier(), legacy=True)
+        results = check_estimator(estimator, legacy=True)
     assert results and all(r["status"] != "failed" for r in results)

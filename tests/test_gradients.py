@@ -102,3 +102,57 @@ def test_gradients_with_class_weight(class_weight, output):
     )
     np.testing.assert_allclose(weights, sample_weight * expected_class_factor[y])
     _finite_difference_check(X, Y, weights, (4, 3), "logistic", output, alpha=0.05)
+
+
+@pytest.mark.parametrize("hidden", ["logistic", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("output", ["identity", "exp"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_regression_gradients_match_finite_differences(hidden, output, n_outputs):
+    """Squared error of identity outputs and Poisson deviance of exp outputs,
+    with sample weights and the L2 penalty."""
+    rng = np.random.RandomState(7)
+    X = rng.normal(size=(13, 5))
+    if output == "exp":  # Poisson targets are non-negative
+        Y = rng.poisson(2.0, size=(13, n_outputs)).astype(float)
+    else:
+        Y = rng.normal(scale=2.0, size=(13, n_outputs))
+    weights = rng.uniform(0, 2, size=13)
+    _finite_difference_check(X, Y, weights, (6, 4), hidden, output, alpha=0.2)
+
+
+def test_regressor_step_computed_by_hand():
+    """A 1-1-1 network (sigmoid hidden unit, identity output) on one sample,
+    every number worked out on paper from the equations of the user guide:
+
+        z1 = x w1 + b1 = 0.5,   a1 = sigmoid(0.5) = 0.6224593312
+        yhat = a1 w2 + b2 = 1.2449186624,  y = 1
+        J = 1/2 (yhat - y)^2 = 0.0299925756
+        delta2 = yhat - y = 0.2449186624          (identity output: no f')
+        dJ/dw2 = a1 delta2 = 0.1524519068,   dJ/db2 = delta2
+        delta1 = delta2 w2 a1 (1 - a1) = 0.2449186624 * 2 * 0.2350037122
+               = 0.1151135897
+        dJ/dw1 = x delta1 = 0.1151135897,    dJ/db1 = delta1
+
+    One plain gradient step with learning rate 1 subtracts the gradient.
+    """
+    from sklearn_backprop import BackpropMLPRegressor
+
+    reg = BackpropMLPRegressor(
+        hidden_layer_sizes=(1,),
+        activation="logistic",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1.0,
+        alpha=0.0,
+        batch_size=1,
+        shuffle=False,
+    )
+    reg.coefs_ = [np.array([[0.5]]), np.array([[2.0]])]
+    reg.intercepts_ = [np.array([0.0]), np.array([0.0])]
+    reg.partial_fit(np.array([[1.0]]), np.array([1.0]))
+
+    assert reg.loss_ == pytest.approx(0.0299925756, abs=1e-10)
+    np.testing.assert_allclose(reg.coefs_[1], [[2.0 - 0.1524519068]], atol=1e-10)
+    np.testing.assert_allclose(reg.intercepts_[1], [-0.2449186624], atol=1e-10)
+    np.testing.assert_allclose(reg.coefs_[0], [[0.5 - 0.1151135897]], atol=1e-10)
+    np.testing.assert_allclose(reg.intercepts_[0], [-0.1151135897], atol=1e-10)
