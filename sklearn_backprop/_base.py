@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import __version__
 from ._activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from ._callbacks import CallbackSupportMixin
+from ._callbacks import CallbackSupportMixin, IterationCallbacks
 from ._lbfgs import LIMIT_REACHED, FullBatchObjective
 from ._lbfgs import minimize as minimize_lbfgs
 from ._losses import LOSSES
@@ -339,7 +339,7 @@ class BaseBackpropMLP(
             validation_set,
             max_iter=max_iter,
             incremental=incremental,
-            callbacks=_Callbacks(callback_ctx, self, X, y, metadata),
+            callbacks=IterationCallbacks(callback_ctx, self, X, y, metadata),
         )
         callback_ctx.call_on_fit_task_end(
             estimator=self,
@@ -577,7 +577,7 @@ class BaseBackpropMLP(
                 params.flat[...] = last_good
                 self._optimizer = optimizer_before
                 self._warn_interrupted()
-                callbacks.end_interrupted()
+                callbacks.close()
                 break
             # The epoch is complete: record it.
             last_good[...] = params.flat
@@ -681,10 +681,14 @@ class BaseBackpropMLP(
         running_score = self._running_score(Y, weights)
         last_good = params.flat.copy()  # the weights of the last iteration
         self.n_iter_ = 0
-        iteration_start = [time.perf_counter()]
-        callbacks.begin()
+        iteration_start = time.perf_counter()
+
+        def evaluate(theta):
+            callbacks.begin()  # an iteration starts with its first evaluation
+            return objective(theta)
 
         def on_iteration(theta, loss):
+            nonlocal iteration_start
             outputs = objective.outputs_at(theta)  # also sets params to theta
             running_score.reset()
             running_score.add(outputs, Y, weights)
@@ -692,19 +696,16 @@ class BaseBackpropMLP(
             last_good[...] = params.flat
             self._record_iteration(float(loss), running_score.value(), *validation)
             if self.verbose:
-                seconds = time.perf_counter() - iteration_start[0]
+                seconds = time.perf_counter() - iteration_start
                 line = self._progress_line("Iteration", self.n_iter_, max_iter, seconds)
                 print(line, flush=True)
             self._update_no_improvement_count(params, validation[1], may_stop=False)
-            stop = callbacks.end()
-            if not stop and self.n_iter_ < max_iter:
-                iteration_start[0] = time.perf_counter()
-                callbacks.begin()
-            return stop
+            iteration_start = time.perf_counter()
+            return callbacks.end()
 
         try:
             result = minimize_lbfgs(
-                objective,
+                evaluate,
                 params.flat,
                 max_iter=max_iter,
                 max_fun=self.max_fun,
@@ -714,15 +715,16 @@ class BaseBackpropMLP(
         except KeyboardInterrupt:
             params.flat[...] = last_good
             self._warn_interrupted()
-            callbacks.end_interrupted()
             return
+        finally:
+            # Evaluations after the last iteration (a failed line search)
+            # opened a subtask that no iteration completes.
+            callbacks.close()
         if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
             params.flat[...] = last_good
             raise self._divergence_error()
         params.flat[...] = result.x
         self.loss_ = float(result.fun)
-        if result.nit == 0:  # converged at the starting point: nothing recorded
-            callbacks.end()
         self.best_loss_ = self._best_loss
         if result.status == LIMIT_REACHED and not result.stopped_by_callback:
             warnings.warn(
@@ -954,43 +956,6 @@ class BaseBackpropMLP(
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-class _Callbacks:
-    """The epoch (or iteration) subtasks of scikit-learn's callback API.
-
-    ``begin`` opens a subtask, ``end`` closes it with the fitted attributes of
-    the moment and returns whether a callback asked to stop.
-    """
-
-    def __init__(self, root, estimator, X, y, metadata):
-        self.root, self.estimator = root, estimator
-        self.X, self.y, self.metadata = X, y, metadata
-        self.current = None
-
-    def begin(self):
-        self.current = self.root.subcontext(task_name="epoch")
-        self.current.call_on_fit_task_begin(
-            estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata
-        )
-
-    def end(self):
-        if self.current is None:
-            return False
-        context, self.current = self.current, None
-        return context.call_on_fit_task_end(
-            estimator=self.estimator,
-            X=self.X,
-            y=self.y,
-            metadata=self.metadata,
-            reconstruction_attributes=self.estimator._reconstruction_attributes,
-        )
-
-    def end_interrupted(self):
-        """Close the open subtask of an interrupted epoch (hooks come in pairs)."""
-        if self.current is not None:
-            self.current.call_on_fit_task_end(estimator=self.estimator)
-            self.current = None
 
 
 def _shallow(value):

@@ -48,27 +48,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         targets). Binary problems always use a single sigmoid output
         (equivalent to a two-class softmax), and multilabel problems always
         use sigmoids, which ``out_activation_`` reports.
-    {{solver}}
-    {{alpha}}
-    {{batch_size}}
-    {{learning_rate}}
-    {{learning_rate_init}}
-    {{power_t}}
-    {{max_iter}}
-    {{shuffle}}
-    {{random_state}}
-    {{tol}}
-    {{verbose}}
-    {{warm_start}}
-    {{momentum}}
-    {{nesterovs_momentum}}
-    {{early_stopping}}
-    {{validation_fraction}}
-    {{beta_1}}
-    {{beta_2}}
-    {{epsilon}}
-    {{n_iter_no_change}}
-    {{max_fun}}
+    {{training_parameters}}
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into the sample weights: a dict
         ``{class_label: weight}``, or 'balanced' for
@@ -81,22 +61,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (for multilabel targets, ``arange(n_labels)``).
-    {{n_features_in_}}
-    {{feature_names_in_}}
-    {{coefs_}}
-    {{intercepts_}}
-    {{n_layers_}}
-    {{n_outputs_}}
-    {{out_activation_}}
-    {{loss_}}
-    {{loss_curve_}}
-    {{best_loss_}}
-    {{train_scores_}}
-    {{validation_scores_}}
-    {{validation_loss_curve_}}
-    {{best_validation_score_}}
-    {{n_iter_}}
-    {{t_}}
+    {{fitted_attributes}}
 
     See Also
     --------

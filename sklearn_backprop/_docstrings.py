@@ -1,9 +1,10 @@
 """The parameter and attribute descriptions that both estimators share.
 
-Each estimator's docstring names a shared entry on a line of its own, as
-``{{name}}``; :func:`fill_docstring` replaces it with the entry below, its
-default read from the estimator's ``__init__`` signature, and ``{score}`` with
-the estimator's score (accuracy or R²). The text of a parameter is thus written
+Each estimator's docstring names a shared entry (or a group of them, see
+``GROUPS``) on a line of its own, as ``{{name}}``; :func:`fill_docstring`
+replaces it with the entries below, each default read from the estimator's
+``__init__`` signature, and ``{score}`` with the estimator's score (accuracy or
+R²). The text of a parameter is thus written
 once for the whole family, and each docstring still reads in full in
 ``help()``, numpydoc and the API reference.
 """
@@ -201,6 +202,15 @@ call ('lbfgs' leaves it unchanged, as in scikit-learn).""",
     ),
 }
 
+# Named runs of entries, in signature order, for the placeholders of a block.
+GROUPS = {
+    # every parameter from 'solver' to 'max_fun' (in scikit-learn's order)
+    "training_parameters": list(PARAMETERS)[
+        list(PARAMETERS).index("solver") : list(PARAMETERS).index("max_fun") + 1
+    ],
+    "fitted_attributes": list(ATTRIBUTES),
+}
+
 _PLACEHOLDER = re.compile(r"^(?P<indent> *)\{\{(?P<name>\w+)\}\}$", re.MULTILINE)
 
 
@@ -224,13 +234,16 @@ def fill_docstring(score):
     def decorate(cls):
         signature = inspect.signature(cls.__init__).parameters
 
-        def expand(match):
-            name, indent = match["name"], match["indent"]
+        def entry(name, indent):
             if name in PARAMETERS:
                 default = signature[name].default
                 return _entry(name, *PARAMETERS[name], indent, default, score)
             empty = inspect.Parameter.empty
             return _entry(name, *ATTRIBUTES[name], indent, empty, score)
+
+        def expand(match):
+            names = GROUPS.get(match["name"], [match["name"]])
+            return "\n".join(entry(name, match["indent"]) for name in names)
 
         cls.__doc__ = _PLACEHOLDER.sub(expand, cls.__doc__)
         return cls

@@ -42,47 +42,12 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
         targets. For both, ``delta_out = yhat - y``.
     {{hidden_layer_sizes}}
     {{activation}}
-    {{solver}}
-    {{alpha}}
-    {{batch_size}}
-    {{learning_rate}}
-    {{learning_rate_init}}
-    {{power_t}}
-    {{max_iter}}
-    {{shuffle}}
-    {{random_state}}
-    {{tol}}
-    {{verbose}}
-    {{warm_start}}
-    {{momentum}}
-    {{nesterovs_momentum}}
-    {{early_stopping}}
-    {{validation_fraction}}
-    {{beta_1}}
-    {{beta_2}}
-    {{epsilon}}
-    {{n_iter_no_change}}
-    {{max_fun}}
+    {{training_parameters}}
     {{transform_layer}}
 
     Attributes
     ----------
-    {{n_features_in_}}
-    {{feature_names_in_}}
-    {{coefs_}}
-    {{intercepts_}}
-    {{n_layers_}}
-    {{n_outputs_}}
-    {{out_activation_}}
-    {{loss_}}
-    {{loss_curve_}}
-    {{best_loss_}}
-    {{train_scores_}}
-    {{validation_scores_}}
-    {{validation_loss_curve_}}
-    {{best_validation_score_}}
-    {{n_iter_}}
-    {{t_}}
+    {{fitted_attributes}}
 
     See Also
     --------

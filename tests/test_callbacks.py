@@ -425,3 +425,17 @@ def test_scoring_monitor_logs_the_regressor_r2(solver):
             BackpropMLPRegressor(**{**params, "max_iter": epoch}), X, y / y.std()
         )
         assert row["r2"] == pytest.approx(r2_score(y / y.std(), stopped.predict(X)))
+
+
+def test_lbfgs_converging_early_pairs_every_hook():
+    """L-BFGS stops on its gradient tolerance before max_iter: no subtask is
+    left open, one per iteration."""
+    X, y = _data()
+    callback = RecordingCallback()
+    clf = _clf(solver="lbfgs", max_iter=500, tol=1e-2).set_callbacks(callback)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # it converges
+        clf.fit(X, y)
+    assert 1 < clf.n_iter_ < 500
+    assert len(callback.hooks("begin", depth=1)) == clf.n_iter_
+    assert len(callback.hooks("end", depth=1)) == clf.n_iter_

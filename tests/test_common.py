@@ -1,5 +1,7 @@
 """scikit-learn's estimator checks for every estimator, with no expected failures."""
 
+import inspect
+import re
 import warnings
 
 import pytest
@@ -44,3 +46,17 @@ def test_check_estimator_with_legacy_checks(estimator):
         warnings.simplefilter("ignore", ConvergenceWarning)
         results = check_estimator(estimator, legacy=True)
     assert results and all(r["status"] != "failed" for r in results)
+
+
+@pytest.mark.parametrize("Estimator", [BackpropMLPClassifier, BackpropMLPRegressor])
+def test_docstring_documents_every_parameter_in_signature_order(Estimator):
+    """The shared parameter texts are filled in (no ``{{name}}`` left), with
+    the defaults of this estimator's signature, in its order."""
+    doc = Estimator.__doc__
+    assert "{{" not in doc and "{score}" not in doc
+    params = doc[doc.index("Parameters\n") : doc.index("Attributes\n")]
+    documented = re.findall(r"^    (\w+) : .*?, default=(.+)$", params, re.MULTILINE)
+    signature = inspect.signature(Estimator).parameters
+    assert [name for name, _ in documented] == list(signature)
+    for name, default in documented:
+        assert default == repr(signature[name].default), name
