@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import __version__
 from ._activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
-from ._lbfgs import LIMIT_REACHED, FullBatchObjective
+from ._lbfgs import CONVERGED, FullBatchObjective
 from ._lbfgs import minimize as minimize_lbfgs
 from ._losses import LOSSES
 from ._minibatch import Workspace, train_epoch
@@ -726,7 +726,8 @@ class BaseBackpropMLP(
         params.flat[...] = result.x
         self.loss_ = float(result.fun)
         self.best_loss_ = self._best_loss
-        if result.status == LIMIT_REACHED and not result.stopped_by_callback:
+        if result.status != CONVERGED and not result.stopped_by_callback:
+            # A limit reached, or a line search that found no lower loss.
             warnings.warn(
                 f"lbfgs failed to converge after {result.nit} iteration(s) and "
                 f"{result.nfev} loss evaluations ({result.message}). Increase "

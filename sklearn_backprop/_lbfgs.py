@@ -13,8 +13,9 @@ import scipy.optimize
 from ._minibatch import Workspace
 from ._network import loss_and_gradients
 
-# SciPy's status of a run that stopped on max_iter or max_fun.
-LIMIT_REACHED = 1
+# SciPy's status of a run that met its tolerance (1: a limit was reached;
+# 2: the line search failed, or a callback stopped it).
+CONVERGED = 0
 
 
 class FullBatchObjective:

@@ -66,9 +66,9 @@ class SquaredError:
 
     Per sample: L = 1/2 ||y - a||^2 = 1/2 sum_k (y_k - z_k)^2, since a = z.
     Averaged over the samples it is scikit-learn's ``squared_error`` for one
-    output; scikit-learn also divides its reported loss by the number of
-    outputs (but not its gradient), so for several outputs ``loss_curve_`` is
-    that many times scikit-learn's while the updates are the same.
+    output. For several outputs scikit-learn divides this data term (not its
+    gradient, nor the L2 penalty) by the number of outputs in the loss it
+    reports: the updates are the same, the reported data term is not.
     """
 
     name = "squared_error"

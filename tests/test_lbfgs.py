@@ -195,3 +195,17 @@ def test_a_bad_input_loses_nothing():
     for a, b in zip(before, reg.coefs_, strict=True):
         assert_array_equal(a, b)
     assert len(reg.loss_curve_) == 5
+
+
+def test_a_failed_line_search_warns(monkeypatch):
+    """A gradient that is not the loss's (here: its opposite) leaves the line
+    search without a lower loss: SciPy gives up, and so must fit, loudly."""
+    original = lbfgs_module.FullBatchObjective.__call__
+
+    def wrong_gradient(self, theta):
+        loss, gradient = original(self, theta)
+        return loss, -gradient
+
+    monkeypatch.setattr(lbfgs_module.FullBatchObjective, "__call__", wrong_gradient)
+    with pytest.warns(ConvergenceWarning, match="ABNORMAL"):
+        classifier(max_iter=50).fit(X_DIGITS, Y_DIGITS)
