@@ -85,6 +85,7 @@ numpydoc_xref_aliases = {
     "RandomState": "numpy.random.RandomState",
     "sparse matrix": "scipy.sparse.spmatrix",
     "BackpropMLPClassifier": "sklearn_backprop.BackpropMLPClassifier",
+    "BackpropMLPRegressor": "sklearn_backprop.BackpropMLPRegressor",
     "FlatParameters": "sklearn_backprop._network.FlatParameters",
 }
 # Validate the public API's docstrings (each failure is a warning, so an error
@@ -109,7 +110,7 @@ numpydoc_validation_exclude = {
 }
 numpydoc_validation_overrides = {
     # "scikit-learn" is spelt in lower case even at the start of a sentence.
-    "SA03": [r"MLPClassifier : scikit-learn's"],
+    "SA03": [r"MLP(Classifier|Regressor) : scikit-learn's"],
     # load_mnist's _url and _checksums are private hooks for the test suite.
     "PR01": [r"^Load the MNIST database of handwritten digits\."],
 }

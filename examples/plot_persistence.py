@@ -135,7 +135,7 @@ for name in untrusted:
 # Only after reviewing them, pass the list as ``trusted``; a file that holds
 # any other type then fails to load instead of running it.
 expected = {
-    "sklearn_backprop._mlp.BackpropMLPClassifier",
+    "sklearn_backprop._classifier.BackpropMLPClassifier",
     "sklearn_backprop._optimizers.SGDOptimizer",
 }
 assert set(untrusted) <= expected, untrusted

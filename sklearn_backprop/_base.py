@@ -442,7 +442,8 @@ class BaseBackpropMLP(
 
         Stratified on the head's labels when every class can appear on both
         sides of the split; otherwise (a class with a single member, say) a
-        plain random split, where scikit-learn would raise.
+        plain random split. (scikit-learn stratifies binary targets only, and
+        raises when one of their classes has a single member.)
         """
         n_samples = X.shape[0]
         n_held = int(np.ceil(self.validation_fraction * n_samples))
@@ -887,7 +888,7 @@ class BaseBackpropMLP(
         return Z
 
     def transform(self, X):
-        """Activations of a hidden layer: the features the network learnt.
+        """Return the activations of a hidden layer: the features learnt.
 
         The layer is ``transform_layer`` (by default the last hidden layer),
         so that the estimator can feed another one in a
@@ -901,8 +902,8 @@ class BaseBackpropMLP(
         Returns
         -------
         hidden : ndarray of shape (n_samples, n_units)
-            a_l = f(z_l) of the chosen hidden layer, in the dtype of the
-            weights.
+            The activations a_l = f(z_l) of the chosen hidden layer, in the
+            dtype of the weights.
         """
         X = self._validate_X_predict(X)
         layer = self._transform_layer_index()

@@ -4,7 +4,7 @@ Notation (row-vector convention, one sample per row of a minibatch of n rows):
 
 * ``a_0 = X``; for each layer l = 1..L: ``z_l = a_{l-1} W_l + b_l`` and
   ``a_l = f_l(z_l)``, with f the hidden activation and, for l = L, the output
-  activation (sigmoid or softmax).
+  activation (sigmoid, softmax, identity or exponential).
 * Loss of a minibatch with sample weights w, S = sum_i w_i:
   ``J = sum_i w_i loss(y_i, z_L,i) / S + alpha / (2 S) sum_l ||W_l||^2``.
 * Backward pass: ``delta_L = (a_L - y) w / sum(w)``;
@@ -196,7 +196,7 @@ def loss_and_gradients(
     X : ndarray or sparse matrix of shape (n_rows, n_features)
         The minibatch.
     Y : ndarray of shape (n_rows, n_outputs)
-        One-hot (or indicator) targets.
+        Encoded targets: one-hot or indicator labels, or real values.
     sample_weight : ndarray of shape (n_rows,)
         Weights of the rows; their sum must be positive.
     hidden_activation, output_activation : str
@@ -219,7 +219,7 @@ def loss_and_gradients(
     Z = forward_pass(params.coefs, params.intercepts, X, activations, hidden_activation)
     data_loss = float(sample_weight @ cost.fn(Y, Z))  # from z_L: no log(0)
     penalty = 0.5 * alpha * squared_weight_norm(params.coefs) if alpha else 0.0
-    ACTIVATIONS[output_activation](Z)  # a_L = sigmoid(z_L) or softmax(z_L)
+    ACTIVATIONS[output_activation](Z)  # a_L = g(z_L): sigmoid, softmax, z or exp
     output_delta = deltas[-1][:n_rows]
     np.subtract(Z, Y, out=output_delta)  # dJ/dz_L = a_L - y ...
     output_delta *= (sample_weight / batch_weight)[:, None]  # ... times w_i / S

@@ -66,8 +66,8 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     the outputs (the loss whose gradient both compute), where scikit-learn
     reports its mean over the outputs; the per-epoch ``verbose`` lines report
     training and validation loss and R²; the weights start in Glorot's range
-    with zero biases; and ``loss_curve_``, ``train_scores_`` and the
-    validation curves are also recorded by 'lbfgs'.
+    (He's for ReLU units, the default) with zero biases; and ``loss_curve_``,
+    ``train_scores_`` and the validation curves are also recorded by 'lbfgs'.
 
     Examples
     --------
