@@ -305,22 +305,24 @@ class BaseBackpropMLP(
             self._rng = check_random_state(self.random_state)
 
         validation_set = self._validation_set(*validation, dtype)
-        if (
-            self.early_stopping
-            and self.solver in STOCHASTIC_SOLVERS
-            and validation_set is None
-        ):
-            X, y, weights, validation_set = self._hold_out(X, y, weights)
         Y = self._encode_targets(y, dtype)
 
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         if reset or new_weights:
             self._reset_bookkeeping(layer_units)
         if new_weights:
+            # Drawn before the early-stopping split, from the same generator,
+            # as scikit-learn does: one seed, the same draws in both packages.
             params = FlatParameters(layer_units, dtype)
             initialize(params, self.activation, self.out_activation_, self._rng)
             self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         params = self._pack_params(layer_units, dtype)
+        if (
+            self.early_stopping
+            and self.solver in STOCHASTIC_SOLVERS
+            and validation_set is None
+        ):
+            X, y, Y, weights, validation_set = self._hold_out(X, y, Y, weights)
         if validation_set is not None and self.validation_scores_ is None:
             self.validation_scores_, self.validation_loss_curve_ = [], []
 
@@ -437,7 +439,7 @@ class BaseBackpropMLP(
             X_val, y_val, self._encode_targets(y_val, dtype), weights_val
         )
 
-    def _hold_out(self, X, y, weights):
+    def _hold_out(self, X, y, Y, weights):
         """Split off ``validation_fraction`` of the data for early stopping.
 
         Stratified on the head's labels when every class can appear on both
@@ -458,8 +460,14 @@ class BaseBackpropMLP(
             counts = np.unique(stratify, return_counts=True)[1]
             if counts.min() < 2 or min(n_held, n_samples - n_held) < len(counts):
                 stratify = None
-        X, X_held, y, y_held, weights, weights_held = train_test_split(
-            X, y, weights, test_size=n_held, random_state=self._rng, stratify=stratify
+        X, X_held, y, y_held, Y, Y_held, weights, weights_held = train_test_split(
+            X,
+            y,
+            Y,
+            weights,
+            test_size=n_held,
+            random_state=self._rng,
+            stratify=stratify,
         )
         for part, part_weights in (("training", weights), ("validation", weights_held)):
             if not np.any(part_weights > 0):
@@ -467,8 +475,7 @@ class BaseBackpropMLP(
                     f"early_stopping's {part} split has zero total sample_weight; "
                     "give more samples a positive weight or pass X_val and y_val."
                 )
-        Y_held = self._encode_targets(y_held, weights_held.dtype)
-        return X, y, weights, ValidationSet(X_held, y_held, Y_held, weights_held)
+        return X, y, Y, weights, ValidationSet(X_held, y_held, Y_held, weights_held)
 
     def _reset_bookkeeping(self, layer_units):
         """Layer layout and training history of a model that starts afresh."""

@@ -78,13 +78,16 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
 
     Where it deliberately differs from scikit-learn's MLPClassifier: the
     defaults are the notebook's (see above); the per-epoch ``verbose`` lines
-    report training and validation loss and accuracy; the weights start in
-    Glorot's range (four times it for sigmoid units, He's for ReLU units)
-    with zero biases; the early-stopping split is stratified for multiclass
-    targets too, and falls back to a plain random split when a class has a
-    single member; :meth:`partial_fit` infers ``classes`` from the first ``y``
-    when it is not given; and ``loss_curve_``, ``train_scores_`` and the
-    validation curves are also recorded by 'lbfgs'.
+    report training and validation loss and accuracy; sigmoid networks start
+    as the notebook's (four times Glorot's range, zero biases), others start
+    from scikit-learn's weights for the same ``random_state``; the
+    early-stopping split is stratified for multiclass targets too, and falls
+    back to a plain random split when a class has a single member;
+    :meth:`partial_fit` infers ``classes`` from the first ``y`` when it is not
+    given; and ``loss_curve_``, ``train_scores_`` and the validation curves
+    are also recorded by 'lbfgs'. With scikit-learn's hyperparameters (and
+    ``output_activation='softmax'`` for multiclass targets), 'sgd' and 'adam'
+    reach scikit-learn's model up to rounding.
 
     Examples
     --------

@@ -64,22 +64,33 @@ def init_bound(fan_in, fan_out, activation):
     Glorot & Bengio (2010): sqrt(6 / (fan_in + fan_out)) keeps the variance of
     activations and gradients constant across tanh layers; for the logistic
     sigmoid, whose slope at 0 is 1/4, they use 4 times that (the reference
-    notebook's choice). For ReLU, He et al. (2015): sqrt(6 / fan_in).
+    notebook's choice).
     """
-    if activation == "relu":
-        return np.sqrt(6.0 / fan_in)
     bound = np.sqrt(6.0 / (fan_in + fan_out))
     return 4.0 * bound if activation == "logistic" else bound
 
 
 def initialize(params, hidden_activation, output_activation, rng):
-    """Draw weights uniformly in +-init_bound and set biases to zero, in place."""
+    """Draw the starting weights and biases in place.
+
+    Sigmoid hidden units are the reference notebook's network: each layer's
+    weights uniform in +-init_bound of its own units' activation (4 times
+    Glorot's for sigmoid units), biases zero. Any other hidden activation
+    starts as scikit-learn's MLPs do, draw for draw: layer after layer, the
+    weights then the biases uniform in +-sqrt(6 / (fan_in + fan_out)), so that
+    one ``random_state`` gives both packages the same starting network.
+    """
     n_layers = len(params.coefs)
-    for layer, coef in enumerate(params.coefs):
-        activation = output_activation if layer == n_layers - 1 else hidden_activation
-        bound = init_bound(*coef.shape, activation)
-        coef[...] = rng.uniform(-bound, bound, size=coef.shape)
-        params.intercepts[layer][...] = 0
+    for layer, (coef, intercept) in enumerate(zip(params.coefs, params.intercepts)):
+        if hidden_activation == "logistic":
+            last = layer == n_layers - 1
+            bound = init_bound(*coef.shape, output_activation if last else "logistic")
+            coef[...] = rng.uniform(-bound, bound, size=coef.shape)
+            intercept[...] = 0
+        else:
+            bound = init_bound(*coef.shape, "glorot")
+            coef[...] = rng.uniform(-bound, bound, size=coef.shape)
+            intercept[...] = rng.uniform(-bound, bound, size=intercept.shape)
 
 
 def allocate_activations(layer_units, n_rows, dtype):

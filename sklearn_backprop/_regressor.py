@@ -65,9 +65,11 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     several outputs, ``loss_curve_`` and ``loss_`` sum the squared error over
     the outputs (the loss whose gradient both compute), where scikit-learn
     reports its mean over the outputs; the per-epoch ``verbose`` lines report
-    training and validation loss and R²; the weights start in Glorot's range
-    (He's for ReLU units, the default) with zero biases; and ``loss_curve_``,
+    training and validation loss and R²; and ``loss_curve_``,
     ``train_scores_`` and the validation curves are also recorded by 'lbfgs'.
+    Unless the hidden units are sigmoids (which start as the classifier's),
+    it starts from scikit-learn's weights for the same ``random_state``, so
+    that 'sgd' and 'adam' reach scikit-learn's model up to rounding.
 
     Examples
     --------
