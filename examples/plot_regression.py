@@ -216,7 +216,8 @@ plt.show()
 # The two implementations train the same network with the same algorithms from
 # the same starting weights, so their Adam models agree and their L-BFGS
 # models come close (L-BFGS's line searches amplify rounding differences over
-# its iterations); what differs is what they record on the way. With several outputs both compute the same
-# gradient, but sklearn-backprop's ``loss_curve_`` sums the squared error over
+# its iterations); what differs is what they record on the way. With several
+# outputs both compute the same gradient, but sklearn-backprop's
+# ``loss_curve_`` sums the squared error over
 # the outputs while scikit-learn's averages it: the user guide's
 # :ref:`differences` page lists this and the other deliberate differences.
