@@ -22,7 +22,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import get_data_home
 
 __all__ = [
     "MNIST_ENV_VAR",
@@ -210,47 +209,77 @@ def load_mnist(
     >>> y_train[:10]
     array([5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
     """
+    arrays, _ = _load_mnist_arrays(
+        data_home=data_home,
+        path=path,
+        download_if_missing=download_if_missing,
+        keras_cache=keras_cache,
+        _url=_url,
+        _checksums=_checksums,
+    )
+    return _to_output(arrays, scale)
+
+
+def _load_mnist_arrays(
+    *, data_home, path, download_if_missing, keras_cache, _url=None, _checksums=None
+):
+    """The verified arrays and a description of where they were read from.
+
+    The source (``"cache <file>"``, ``"<file> (SKLEARN_BACKPROP_MNIST)"``,
+    ``"download <url>"``...) is what the main job records beside its results.
+    """
     # _url and _checksums are for the test suite: a local server and small
     # synthetic files. With _checksums the sample counts are not enforced.
     url = MNIST_URL if _url is None else _url
     checksums = MNIST_SHA256 if _checksums is None else dict(_checksums)
     strict = _checksums is None
 
-    cache_file = Path(get_data_home(data_home)) / _CACHE_SUBDIR / _CACHE_NAME
+    cache_file = _data_home(data_home) / _CACHE_SUBDIR / _CACHE_NAME
     tried = []
 
     arrays = _load_cache(cache_file, checksums, strict)
-    if arrays is None:
-        tried.append(f"no usable cache at {cache_file}")
+    if arrays is not None:
+        return arrays, f"cache {cache_file}"
+    tried.append(f"no usable cache at {cache_file}")
 
-    if arrays is None:
-        local, origin = _local_path(path)
-        if local is None:
-            tried.append(f"no path= given and {MNIST_ENV_VAR} not set")
-        else:
-            arrays, converted = _load_local(local, origin, checksums, strict)
-            if converted:
-                _write_cache(cache_file, arrays)
+    local, origin = _local_path(path)
+    if local is None:
+        tried.append(f"no path= given and {MNIST_ENV_VAR} not set")
+    else:
+        arrays, converted = _load_local(local, origin, checksums, strict)
+        if converted:
+            _write_cache(cache_file, arrays)
+        return arrays, f"{local} (from {origin})"
 
-    if arrays is None and keras_cache:
+    if keras_cache:
         keras_file = _keras_cache_file()
         arrays = _load_keras_cache(keras_file, checksums, strict)
-        if arrays is None:
-            tried.append(f"no usable Keras cache at {keras_file}")
-    elif arrays is None:
+        if arrays is not None:
+            return arrays, f"Keras cache {keras_file}"
+        tried.append(f"no usable Keras cache at {keras_file}")
+    else:
         tried.append("the Keras cache not searched (keras_cache=False)")
 
-    if arrays is None:
-        if not download_if_missing:
-            tried.append(f"download of {url} disabled (download_if_missing=False)")
-            raise MNISTNotFoundError(_not_found_message(tried))
-        try:
-            arrays = _download(url, cache_file, checksums, strict)
-        except _DownloadFailed as exc:
-            tried.append(f"download of {url} failed ({exc})")
-            raise MNISTNotFoundError(_not_found_message(tried)) from exc.__cause__
+    if not download_if_missing:
+        tried.append(f"download of {url} disabled (download_if_missing=False)")
+        raise MNISTNotFoundError(_not_found_message(tried))
+    try:
+        arrays = _download(url, cache_file, checksums, strict)
+    except _DownloadFailed as exc:
+        tried.append(f"download of {url} failed ({exc})")
+        raise MNISTNotFoundError(_not_found_message(tried)) from exc.__cause__
+    return arrays, f"download {url}, cached at {cache_file}"
 
-    return _to_output(arrays, scale)
+
+def _data_home(data_home):
+    """scikit-learn's data folder, as ``sklearn.datasets.get_data_home`` finds it.
+
+    Not that function itself: it creates the folder, and looking for a cache
+    must not leave an empty folder behind when nothing is found or downloaded.
+    """
+    if data_home is None:
+        data_home = os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")
+    return Path(data_home).expanduser()
 
 
 def _not_found_message(tried):
@@ -453,6 +482,9 @@ def _atomic_path(dest):
     Readers, and other processes filling the same cache, only ever see a
     missing or a complete file. On failure the temporary file is removed.
     """
+    # The folders this call creates, deepest first: removed again on failure,
+    # so that a failed download leaves no empty cache folder behind.
+    created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Not tempfile.mkstemp: its 0600 mode would make a shared cache unreadable
     # to other users; open(..., "xb") applies the umask like any new file.
@@ -460,8 +492,12 @@ def _atomic_path(dest):
     try:
         yield tmp
         os.replace(tmp, dest)
+        created = []
     finally:
         tmp.unlink(missing_ok=True)
+        for folder in created:
+            with contextlib.suppress(OSError):  # not empty: another writer's
+                folder.rmdir()
 
 
 def _write_cache(cache_file, arrays):

@@ -1,5 +1,6 @@
 """The main job: python -m sklearn_backprop."""
 
+import hashlib
 import io
 import json
 import subprocess
@@ -9,6 +10,7 @@ import joblib
 import numpy as np
 import pytest
 
+import sklearn_backprop
 from sklearn_backprop import _cli, datasets
 from sklearn_backprop._progress import EpochProgressBar
 
@@ -25,8 +27,9 @@ def _offline(monkeypatch, tmp_path):
 
 
 def test_digits_run_writes_model_plot_and_history(tmp_path, capsys):
-    out = tmp_path / "run"
-    code = _cli.main(["--dataset", "digits", "--epochs", "3", "--output", str(out)])
+    out = tmp_path / "runs"
+    argv = ["--dataset", "digits", "--epochs", "3", "--output", str(out)]
+    code = _cli.main(argv)
     assert code == 0
     printed = capsys.readouterr().out
     epoch_lines = [line for line in printed.splitlines() if line.startswith("Epoch ")]
@@ -35,28 +38,90 @@ def test_digits_run_writes_model_plot_and_history(tmp_path, capsys):
         for field in ("loss:", "accuracy:", "val_loss:", "val_accuracy:"):
             assert field in line
         assert line.endswith("s")
-    assert "Test accuracy:" in printed
+    run = out / "run-001"
+    last_line = printed.splitlines()[-1]
+    assert last_line.startswith("Trained on digits (sklearn.datasets.load_digits")
+    assert last_line.endswith(f"to {run}/")
 
-    summary = json.loads((out / "history.json").read_text())
-    assert summary["dataset"] == "digits"
+    summary = json.loads((run / "history.json").read_text())
+    assert summary["data"]["name"] == "digits"
+    assert summary["command"] == "sklearn-backprop " + " ".join(argv)
+    assert summary["sklearn_backprop_version"] == sklearn_backprop.__version__
     assert [r["epoch"] for r in summary["epochs"]] == [1, 2, 3]
+    # The test set is called so, and the figures carry no float32 noise.
     assert set(summary["epochs"][0]) == {
         "epoch",
         "loss",
         "accuracy",
-        "val_loss",
-        "val_accuracy",
+        "test_loss",
+        "test_accuracy",
     }
-    assert (out / "curves.png").read_bytes()[:8] == PNG_SIGNATURE
-    model = joblib.load(out / "model.joblib")
+    for record in summary["epochs"]:
+        for key in ("loss", "test_loss"):
+            assert record[key] == float(f"{record[key]:.6g}")
+    assert (run / "curves.png").read_bytes()[:8] == PNG_SIGNATURE
+    model = joblib.load(run / "model.joblib")
     assert model.n_iter_ == 3
-    # The JSON's final validation accuracy is the saved model's test accuracy.
-    X_train, X_test, y_train, y_test, *_ = _cli.load_data("digits", None, 0)[1:]
-    assert summary["test_accuracy"] == pytest.approx(model.score(X_test, y_test))
-    assert summary["epochs"][-1]["val_accuracy"] == pytest.approx(
-        summary["test_accuracy"]
+    # The JSON's final test accuracy is the saved model's.
+    data = _cli.load_data("digits", None, 0)
+    assert summary["test_accuracy"] == pytest.approx(
+        model.score(data.X_test, data.y_test), abs=1e-6
     )
+    assert summary["epochs"][-1]["test_accuracy"] == summary["test_accuracy"]
     assert summary["test_accuracy"] > 0.85
+
+
+def test_a_run_never_overwrites_another(tmp_path, capsys):
+    out = tmp_path / "runs"
+    for seed in (0, 1):
+        argv = ["--dataset", "digits", "--epochs", "1", "--quiet", "--seed", str(seed)]
+        assert _cli.main([*argv, "--output", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["run-001", "run-002"]
+    first = json.loads((out / "run-001" / "history.json").read_text())
+    second = json.loads((out / "run-002" / "history.json").read_text())
+    assert first["params"]["random_state"] == 0
+    assert second["params"]["random_state"] == 1
+
+
+def test_the_data_is_recorded_with_its_checksums(tmp_path):
+    digits = _cli.load_data("digits", None, 0)
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    assert digits.sha256 == {
+        "X": hashlib.sha256(X.tobytes()).hexdigest(),
+        "y": hashlib.sha256(y.tobytes()).hexdigest(),
+    }
+    assert digits.source.startswith("sklearn.datasets.load_digits (scikit-learn ")
+
+
+def test_curves_have_whole_epochs_and_call_the_test_set_test():
+    records = [
+        {"epoch": e, "loss": 1 / e, "accuracy": 0.5, "test_loss": 1, "test_accuracy": 0}
+        for e in range(1, 6)
+    ]
+    figure = _cli.curves_figure(records, "digits: 5 epochs")
+    for ax in figure.axes:
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 5]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+        assert [line.get_label() for line in ax.get_lines()] == ["training", "test"]
+
+
+def test_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        _cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in (
+        "(default: 20;",
+        "(default: 256)",
+        "(default: 0.1;",
+        "(default: 100)",
+        "(default: sgd)",
+        "(default: 0)",
+        "(default: sklearn-backprop-output)",
+        "8x8 digits and says so at the start and at the end",
+    ):
+        assert default in text, default
 
 
 @pytest.mark.mnist
@@ -65,11 +130,13 @@ def test_mnist_run_through_the_loader(tmp_path, capsys):
     out = tmp_path / "mnist"
     code = _cli.main(["--epochs", "1", "--hidden", "32", "--output", str(out)])
     assert code == 0
-    summary = json.loads((out / "history.json").read_text())
-    assert summary["dataset"] == "mnist"
-    assert "Training on mnist: 60000 training and 10000 test samples" in (
-        capsys.readouterr().out
-    )
+    summary = json.loads((out / "run-001" / "history.json").read_text())
+    assert summary["data"]["name"] == "mnist"
+    assert summary["data"]["sha256"] == datasets.MNIST_SHA256
+    assert summary["data"]["fallback_reason"] is None
+    printed = capsys.readouterr().out
+    assert "Training on mnist: 60000 training and 10000 test samples" in printed
+    assert "NOTE" not in printed
     assert summary["test_accuracy"] > 0.9
     assert summary["params"]["hidden_layer_sizes"] == [32]
 
@@ -78,11 +145,17 @@ def test_falls_back_to_digits_when_mnist_is_unavailable(tmp_path, monkeypatch, c
     _offline(monkeypatch, tmp_path)
     code = _cli.main(["--epochs", "1", "--quiet", "--output", str(tmp_path / "o")])
     assert code == 0
-    first_line = capsys.readouterr().out.splitlines()[0]
-    assert first_line.startswith("MNIST could not be loaded (")
-    assert first_line.endswith("training on scikit-learn's bundled 8x8 digits instead.")
-    summary = json.loads((tmp_path / "o" / "history.json").read_text())
-    assert summary["dataset"] == "digits"
+    lines = capsys.readouterr().out.splitlines()
+    # Said at the start, and again at the end, where the run's summary is.
+    assert lines[0].startswith("NOTE: MNIST could not be loaded, so this run trains")
+    assert lines[1].startswith("(Why: Could not find MNIST")
+    assert lines[-2] == lines[0]
+    assert lines[-1].startswith("Trained on digits")
+    summary = json.loads((tmp_path / "o" / "run-001" / "history.json").read_text())
+    assert summary["data"]["name"] == "digits"
+    assert summary["data"]["fallback_reason"].startswith("Could not find MNIST")
+    # The failed download left no empty cache folder behind.
+    assert not (tmp_path / "sklearn_data").exists()
 
 
 def test_explicit_mnist_without_data_is_a_one_line_error(tmp_path, monkeypatch, capsys):
@@ -93,13 +166,17 @@ def test_explicit_mnist_without_data_is_a_one_line_error(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert err.startswith("sklearn-backprop: error: ")
     assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # nothing trained, nothing written
 
 
-def test_missing_data_path_is_an_error(tmp_path, capsys):
+def test_missing_data_path_is_an_error_naming_the_option(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         _cli.main(["--data", str(tmp_path / "nope.npz"), "--output", str(tmp_path)])
     assert exc.value.code == 1
-    assert "nope.npz" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"--data {tmp_path / 'nope.npz'} does not exist" in err
+    assert "Leave --data out" in err
+    assert "path=" not in err
 
 
 @pytest.mark.parametrize(

@@ -565,6 +565,21 @@ def test_server_error_is_reported(data_home, server):
     assert files_in(data_home) == []
 
 
+@pytest.mark.parametrize("reachable", [True, False], ids=["http-500", "refused"])
+def test_failed_download_leaves_no_empty_folder(data_home, server, dead_url, reachable):
+    """The cache folders a failed download created are removed again; a
+    folder that existed before is kept."""
+    server.routes["/mnist.npz"] = (500, b"")
+    url = server.url("/mnist.npz") if reachable else dead_url
+    with pytest.raises(MNISTNotFoundError):
+        load_mnist(data_home=data_home, _url=url, _checksums=FAKE_SUMS)
+    assert not data_home.exists()
+    data_home.mkdir()
+    with pytest.raises(MNISTNotFoundError):
+        load_mnist(data_home=data_home, _url=url, _checksums=FAKE_SUMS)
+    assert data_home.is_dir() and not (data_home / "mnist").exists()
+
+
 def test_offline_with_nothing_says_what_was_tried(tmp_path, data_home, dead_url):
     with pytest.raises(MNISTNotFoundError) as excinfo:
         load_mnist(data_home=data_home, _url=dead_url)
