@@ -936,8 +936,32 @@ class BaseBackpropMLP(
 
     @property
     def _n_features_out(self):
-        """Width of the layer ``transform`` returns (for feature names)."""
-        return self.coefs_[self._transform_layer_index()].shape[1]
+        """Width of the layer ``transform`` returns (for feature names).
+
+        An AttributeError when there is none, so that ``hasattr`` and ``dir``
+        (which skl2onnx calls) work on a network without hidden layers.
+        """
+        try:
+            return self.coefs_[self._transform_layer_index()].shape[1]
+        except ValueError as exc:
+            raise AttributeError(str(exc)) from exc
+
+    def get_feature_names_out(self, input_features=None):
+        """Return the names of the hidden units that :meth:`transform` returns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in fit, if any.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            ``<class name in lower case><unit>``, e.g. ``backpropmlpclassifier0``.
+        """
+        check_is_fitted(self)
+        self._transform_layer_index()  # the ValueError naming what is wrong
+        return super().get_feature_names_out(input_features)
 
     # ------------------------------------------------------------------
     # Persistence and tags

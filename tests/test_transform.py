@@ -77,6 +77,9 @@ def test_no_hidden_layer_has_no_features():
     clf.fit(X_TRAIN, Y_TRAIN)
     with pytest.raises(ValueError, match="no hidden layer"):
         clf.transform(X_TEST)
+    with pytest.raises(ValueError, match="no hidden layer"):
+        clf.get_feature_names_out()
+    assert "transform" in dir(clf)  # dir() and hasattr() work (skl2onnx uses dir)
 
 
 def test_unfitted_transform_raises_not_fitted():
