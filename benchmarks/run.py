@@ -1120,8 +1120,8 @@ def targets_table(targets):
     return [*lines, ""]
 
 
-def regression_markdown(regression, targets):
-    """The regression section of the report: R² and fit times, then verdicts."""
+def regression_markdown(regression, targets, *, report=True):
+    """The regression section: R² and fit times, then (``report``) the verdicts."""
     seeds = regression["seeds"]
     solvers = ", ".join(
         f"'{solver}'" + "".join(f" with {k}={v}" for k, v in params.items())
@@ -1169,17 +1169,32 @@ def regression_markdown(regression, targets):
         "rounding, while L-BFGS's line searches amplify rounding differences "
         "over its iterations.",
         "",
-        f"Target: our median test R² >= scikit-learn's {TARGET_R2_VS_SKLEARN:+.2f}, "
-        "per data set and solver (measured: the difference, then both medians and "
-        "both worst seeds).",
-        "",
-        *targets_table(targets),
     ]
+    if report:
+        lines += [
+            f"Target: our median test R² >= scikit-learn's "
+            f"{TARGET_R2_VS_SKLEARN:+.2f}, per data set and solver (measured: the "
+            "difference, then both medians and both worst seeds).",
+            "",
+            *targets_table(targets),
+        ]
     return lines
 
 
-def render_markdown(results):
+def render_markdown(results, *, report=True):
+    """The results as Markdown.
+
+    ``report`` (``latest.md``, the benchmark's own report) adds the targets with
+    their verdicts, the git commit and the environment variables that name
+    files; the section written into the README, for readers of the results,
+    has none of them.
+    """
     info = results["machine"]
+    environment = {
+        k: v
+        for k, v in info["environment"].items()
+        if report or not os.path.isabs(os.path.expanduser(v))
+    }
     lines = [
         f"Run of {results['date']} ({results['mode']} mode, "
         f"{results['elapsed_seconds'] / 60:.1f} min"
@@ -1206,7 +1221,7 @@ def render_markdown(results):
         + (
             f"; git {info['git'].get('commit')}"
             + (" + uncommitted package changes" * info["git"].get("package_modified"))
-            if info["git"].get("commit")
+            if report and info["git"].get("commit")
             else ""
         )
         + ".",
@@ -1221,7 +1236,7 @@ def render_markdown(results):
         + ".",
         "- Environment: "
         + (
-            ", ".join(f"`{k}={v}`" for k, v in info["environment"].items())
+            ", ".join(f"`{k}={v}`" for k, v in environment.items())
             or "no BLAS/OpenMP variables"
         )
         + ".",
@@ -1291,12 +1306,14 @@ def render_markdown(results):
             "",
         ]
 
-    if results.get("targets"):
+    if report and results.get("targets"):
         lines += ["### Targets of issue 4", "", *targets_table(results["targets"])]
 
     if defaults:
         lines += [
-            "### Target 2: full training with defaults"
+            "### "
+            + ("Target 2: full" if report else "Full")
+            + " training with defaults"
             + (
                 f" (capped at max_iter={defaults['capped_max_iter']})"
                 if defaults.get("capped_max_iter")
@@ -1336,7 +1353,10 @@ def render_markdown(results):
             "floor_all": "floor (all matmuls)",
         }
         lines += [
-            "### Target 5: scaling (synthetic 784 float32 features, 10 classes)",
+            "### "
+            + ("Target 5: scaling" if report else "Scaling")
+            + " with the number of samples (synthetic 784 float32 features, "
+            "10 classes)",
             "",
             "| samples | ours s/epoch | "
             + " | ".join(f"{titles[n]} µs/sample" for n in names)
@@ -1411,7 +1431,9 @@ def render_markdown(results):
 
     if results.get("regression"):
         lines += regression_markdown(
-            results["regression"], results.get("regression_targets") or []
+            results["regression"],
+            results.get("regression_targets") or [],
+            report=report,
         )
 
     if results.get("errors"):
@@ -1643,7 +1665,8 @@ def main(argv=None):
     if args.no_readme:
         pass
     elif complete and args.output.resolve() == (BENCH_DIR / "results").resolve():
-        if update_readme(markdown + plot_link.format("results/scaling.png")):
+        readme_markdown = render_markdown(results, report=False)
+        if update_readme(readme_markdown + plot_link.format("results/scaling.png")):
             log(f"updated the results section of {README}")
     else:
         log("README left alone (only a complete full run into benchmarks/results)")

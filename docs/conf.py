@@ -1,7 +1,8 @@
 """Sphinx configuration of the sklearn-backprop documentation.
 
-Build with ``make -C docs html`` (runs the gallery) or ``make -C docs
-html-noplot`` (does not); both treat warnings as errors.
+Build with ``make -C docs html`` (runs the gallery, whose examples train on
+MNIST: see ``SKLEARN_BACKPROP_MNIST``) or ``make -C docs html-noplot`` (does
+not); both treat warnings as errors.
 """
 
 import os
@@ -36,6 +37,9 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax 3 from the Python package, copied into _static/mathjax, instead of
+    # a CDN: formulas render without network (checked by check_math.py).
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",

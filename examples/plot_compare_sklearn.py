@@ -31,21 +31,12 @@ benchmark.
 # Loading the data
 # ----------------
 #
-# Without MNIST, the example falls back to scikit-learn's 8x8 digits.
+# The pixels are scaled to [0, 1] float32 (``scale=True``).
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from sklearn_backprop.datasets import load_mnist
 
-try:
-    X_train, X_test, y_train, y_test = load_mnist(scale=True)
-except (OSError, ValueError):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        (X / 16).astype(np.float32), y, test_size=0.25, random_state=0, stratify=y
-    )
-
+X_train, X_test, y_train, y_test = load_mnist(scale=True)
 X_train, y_train = X_train[:10_000], y_train[:10_000]
 print(f"{X_train.shape[0]} training and {X_test.shape[0]} test images")
 

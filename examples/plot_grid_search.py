@@ -25,20 +25,11 @@ values for a full training run may differ.
 #
 # The pixels are loaded unscaled (0 to 255) and converted to float32, which
 # the network trains in; scaling them to [0, 1] is left to the pipeline.
-# Without MNIST, the example falls back to scikit-learn's 8x8 digits.
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from sklearn_backprop.datasets import load_mnist
 
-try:
-    X_train, X_test, y_train, y_test = load_mnist()
-except (OSError, ValueError):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=0, stratify=y
-    )
+X_train, X_test, y_train, y_test = load_mnist()
 
 n_train = 6_000
 X_train, y_train = X_train[:n_train].astype(np.float32), y_train[:n_train]

@@ -22,24 +22,15 @@ images for 5 epochs.
 # Loading the data
 # ----------------
 #
-# Without MNIST, the example falls back to scikit-learn's 8x8 digits, whose
-# weights are then shown as 8x8 images.
+# The pixels are scaled to [0, 1] (``scale=True``); each image is a row of
+# 28 x 28 = 784 values.
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from sklearn_backprop.datasets import load_mnist
 
-try:
-    X_train, X_test, y_train, y_test = load_mnist(scale=True)
-except (OSError, ValueError):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        (X / 16).astype(np.float32), y, test_size=0.25, random_state=0, stratify=y
-    )
-image_side = int(np.sqrt(X_train.shape[1]))  # 28 for MNIST, 8 for the digits
-
+X_train, X_test, y_train, y_test = load_mnist(scale=True)
 X_train, y_train = X_train[:10_000], y_train[:10_000]
+print(f"{X_train.shape[0]} training and {X_test.shape[0]} test images")
 
 # %%
 # Training two networks
@@ -80,9 +71,7 @@ def plot_first_layer(model, title, n_rows=8, n_cols=8):
     vmax = np.abs(weights).max()
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(7, 7.4))
     for coef, ax in zip(weights.T, axes.ravel()):
-        ax.matshow(
-            coef.reshape(image_side, image_side), cmap="RdBu_r", vmin=-vmax, vmax=vmax
-        )
+        ax.matshow(coef.reshape(28, 28), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         ax.set_xticks(())
         ax.set_yticks(())
     fig.suptitle(title)

@@ -21,24 +21,16 @@ short; saving and loading do not depend on how well it is trained.
 # A model to save
 # ---------------
 #
-# Without MNIST, the example falls back to scikit-learn's 8x8 digits.
+# A small network trained on MNIST for a few epochs.
 import warnings
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 
 from sklearn_backprop import BackpropMLPClassifier
 from sklearn_backprop.datasets import load_mnist
 
-try:
-    X_train, X_test, y_train, y_test = load_mnist(scale=True)
-except (OSError, ValueError):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        (X / 16).astype(np.float32), y, test_size=0.25, random_state=0, stratify=y
-    )
+X_train, X_test, y_train, y_test = load_mnist(scale=True)
 
 X_train, y_train = X_train[:5_000], y_train[:5_000]
 clf = BackpropMLPClassifier(hidden_layer_sizes=(64,), max_iter=5, random_state=0)

@@ -18,9 +18,14 @@
 * The docstrings that the estimator inherits from scikit-learn use ``:ref:`` and
   ``:term:`` roles into scikit-learn's user guide and glossary, which warn when
   unresolved: without scikit-learn's inventory they are reduced to their text.
-* The performance page shows ``../benchmarks/README.md`` in place of its
-  placeholder when that file exists (parsed as Markdown when MyST is
-  installed, shown verbatim otherwise).
+* The performance page shows the method of the benchmark, the part of
+  ``../benchmarks/README.md`` between its ``docs:start`` and ``docs:end``
+  comments, in place of its placeholder when that file exists (parsed as
+  Markdown when MyST is installed, shown verbatim otherwise). The rest of that
+  README (how to run it, the targets and their verdicts) is for developers.
+* A build that runs the gallery stops at once, with a message saying how to
+  provide MNIST, when MNIST cannot be loaded: the examples train on it, and
+  their text describes results on MNIST.
 """
 
 import argparse
@@ -32,6 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.errors import SphinxError
+from sphinx.util import logging as sphinx_logging
 from sphinx.util.docutils import SphinxDirective
 
 OFFLINE_ENV_VAR = "SKLEARN_BACKPROP_DOCS_OFFLINE"
@@ -189,6 +196,10 @@ def _myst_available():
     return True
 
 
+_README_PART = re.compile(
+    r"^<!-- docs:start -->$\n(.*?)^<!-- docs:end -->$", re.MULTILINE | re.DOTALL
+)
+_MD_HEADING = re.compile(r"^(#{1,6}) ", re.MULTILINE)
 _README_PLACEHOLDER = re.compile(
     r"^\.\. benchmarks-readme-start$.*?^\.\. benchmarks-readme-end$",
     re.MULTILINE | re.DOTALL,
@@ -196,28 +207,43 @@ _README_PLACEHOLDER = re.compile(
 
 
 def _insert_benchmarks_readme(app, docname, source):
-    """Put the benchmark's README in place of the performance page's placeholder."""
+    """Put the benchmark's method in place of the performance page's placeholder."""
     if docname != PERFORMANCE_DOCNAME or not BENCHMARKS_README.is_file():
         return
     relative = os.path.relpath(BENCHMARKS_README, DOCS_DIR).replace(os.sep, "/")
+    text = BENCHMARKS_README.read_text(encoding="utf-8")
+    part = _README_PART.search(text)
+    if part is None:
+        raise SphinxError(
+            f"{relative} has no <!-- docs:start --> and <!-- docs:end --> lines "
+            "around the part that the performance page shows"
+        )
+    text = part.group(1).strip() + "\n"
+    # Its headings are subsections of the README's "## Method"; in the page they
+    # are subsections of the section holding the placeholder, which MyST wants
+    # to start at "#".
+    levels = [len(m.group(1)) for m in _MD_HEADING.finditer(text)]
+    if levels and min(levels) > 1:
+        shift = min(levels) - 1
+        text = _MD_HEADING.sub(lambda m: m.group(1)[shift:] + " ", text)
+    # Links in the README are relative to benchmarks/; Sphinx resolves them from
+    # the including page, so include a copy with the links rewritten.
+    readme_dir = os.path.dirname(relative)
+    text = re.sub(r"\]\((?!https?:|/|#)", f"]({readme_dir}/", text)
+    generated = Path(DOCS_DIR) / "_generated" / "benchmarks-readme.md"
+    generated.parent.mkdir(exist_ok=True)
+    if not generated.is_file() or generated.read_text(encoding="utf-8") != text:
+        generated.write_text(text, encoding="utf-8")
     if "myst_parser" in app.extensions:
-        # Images in the README are relative to benchmarks/; Sphinx resolves them
-        # from the including page, so include a copy with the links rewritten.
-        readme_dir = os.path.dirname(relative)
-        text = BENCHMARKS_README.read_text(encoding="utf-8")
-        text = re.sub(r"\]\((?!https?:|/|#)", f"]({readme_dir}/", text)
-        generated = Path(DOCS_DIR) / "_generated" / "benchmarks-readme.md"
-        generated.parent.mkdir(exist_ok=True)
-        if not generated.is_file() or generated.read_text(encoding="utf-8") != text:
-            generated.write_text(text, encoding="utf-8")
         directive = (
             ".. include:: _generated/benchmarks-readme.md\n"
             "   :parser: myst_parser.sphinx_\n"
         )
     else:
         directive = (
-            "The benchmark's ``README.md``, verbatim:\n\n"
-            f".. literalinclude:: {relative}\n   :language: markdown\n"
+            f"From ``{relative}``:\n\n"
+            ".. literalinclude:: _generated/benchmarks-readme.md\n"
+            "   :language: markdown\n"
         )
     text, count = _README_PLACEHOLDER.subn(lambda m: directive, source[0])
     source[0] = text if count else f"{source[0]}\n\n{directive}"
@@ -226,6 +252,59 @@ def _insert_benchmarks_readme(app, docname, source):
 def _performance_always_outdated(app, env, added, changed, removed):
     """Re-read the performance page on every build: the README may have appeared."""
     return [PERFORMANCE_DOCNAME] if PERFORMANCE_DOCNAME in env.found_docs else []
+
+
+# ---------------------------------------------------------------------------
+# Gallery data
+
+
+class GalleryDataError(SphinxError):
+    """The gallery is to be run but MNIST, which its examples train on, is missing."""
+
+    category = "MNIST is needed to run the gallery"
+
+
+def mnist_problem():
+    """Why the gallery examples cannot load MNIST, with the remedies; None if they can.
+
+    ``load_mnist`` looks where the examples will: its cache,
+    ``SKLEARN_BACKPROP_MNIST``, Keras's copy, then a download (cached for the
+    examples and later builds).
+    """
+    from sklearn_backprop.datasets import MNIST_ENV_VAR, MNIST_URL, load_mnist
+
+    try:
+        load_mnist()
+    except (OSError, ValueError) as exc:
+        return (
+            "the gallery examples train on MNIST, which could not be loaded:\n"
+            f"    {exc}\n"
+            f"Point {MNIST_ENV_VAR} at a local copy by its absolute path (an "
+            "mnist.npz, as CI does with shared/data/mnist.npz beside the "
+            "checkout):\n"
+            f"    {MNIST_ENV_VAR}=/path/to/mnist.npz make -C docs html\n"
+            "or build once with network access: load_mnist() then downloads "
+            f"{MNIST_URL} (11 MB) into scikit-learn's data folder "
+            "(~/scikit_learn_data/mnist) and later builds read it from there.\n"
+            "To build the pages without running the examples: make -C docs html-noplot"
+        )
+    return None
+
+
+def _require_mnist(app):
+    """Fail now, clearly, if the gallery is to be run and MNIST cannot be loaded.
+
+    Runs after sphinx-gallery has read ``plot_gallery`` and before it runs the
+    examples (``builder-inited``).
+    """
+    if not getattr(app.config, "sphinx_gallery_conf", {}).get("plot_gallery"):
+        return
+    problem = mnist_problem()
+    if problem:
+        raise GalleryDataError(problem)
+    sphinx_logging.getLogger(__name__).info(
+        "MNIST is available for the gallery examples"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -244,4 +323,20 @@ def setup(app):
     app.add_directive("sklearn-backprop-cli-help", CLIHelp)
     app.connect("source-read", _insert_benchmarks_readme)
     app.connect("env-get-outdated", _performance_always_outdated)
+    # After sphinx-gallery reads plot_gallery (priority 10), before it runs the
+    # examples (500).
+    app.connect("builder-inited", _require_mnist, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+    # `python _ext/sklearn_backprop_docs.py`: the Makefile's check before a
+    # build that runs the gallery, which prints the problem without Sphinx's
+    # crash report around it.
+    import sys
+
+    sys.path.insert(0, str(DOCS_DIR.parent))
+    problem = mnist_problem()
+    if problem:
+        print(f"\nError: {problem}\n", file=sys.stderr)
+        sys.exit(1)
