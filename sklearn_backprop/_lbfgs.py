@@ -64,6 +64,7 @@ class FullBatchObjective:
                 self.alpha,
                 workspace.activations,
                 workspace.deltas,
+                workspace.scratch,
             )
         self.evaluated_at = np.array(theta, copy=True)
         gradient = workspace.grads.flat.astype(np.float64)

@@ -5,7 +5,8 @@ Following Michael Nielsen's ``network2.py``, a cost has two methods:
 * ``fn(Y, Z)``: the per-sample loss, computed from the output layer's
   *pre-activations* ``Z`` rather than from the outputs, so that saturated units
   never produce ``log(0)``;
-* ``delta(Y, A)``: the error of the output layer, dL/dz, from its activations.
+* ``delta(Y, A, out=None)``: the error of the output layer, dL/dz, from its
+  activations (into ``out`` when given): what the backward pass starts from.
 
 Each loss is paired with the output activation that is its canonical link:
 sigmoid outputs with binary cross-entropy, softmax outputs with categorical
@@ -35,9 +36,9 @@ class BinaryCrossEntropy:
         return (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
 
     @staticmethod
-    def delta(Y, A):
+    def delta(Y, A, out=None):
         # dL/dz = dL/da * da/dz = (a - y) / (a (1 - a)) * a (1 - a) = a - y
-        return A - Y
+        return np.subtract(A, Y, out=out)
 
 
 class CategoricalCrossEntropy:
@@ -56,9 +57,9 @@ class CategoricalCrossEntropy:
         return logsumexp(Z, axis=1) - (Y * Z).sum(axis=1)
 
     @staticmethod
-    def delta(Y, A):
+    def delta(Y, A, out=None):
         # dL/dz_k = a_k - y_k: the softmax Jacobian contracted with -y / a.
-        return A - Y
+        return np.subtract(A, Y, out=out)
 
 
 class SquaredError:
@@ -80,9 +81,9 @@ class SquaredError:
         return 0.5 * np.einsum("ij,ij->i", residual, residual)
 
     @staticmethod
-    def delta(Y, A):
+    def delta(Y, A, out=None):
         # dL/dz = dL/da = a - y (the identity's derivative is 1)
-        return A - Y
+        return np.subtract(A, Y, out=out)
 
 
 class HalfPoissonDeviance:
@@ -101,9 +102,9 @@ class HalfPoissonDeviance:
         return (np.exp(Z) - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
 
     @staticmethod
-    def delta(Y, A):
+    def delta(Y, A, out=None):
         # dL/dz = (1 - y / a) * da/dz = (1 - y / a) a = a - y
-        return A - Y
+        return np.subtract(A, Y, out=out)
 
 
 # Keyed by the output activation that each loss is paired with.

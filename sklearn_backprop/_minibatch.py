@@ -17,10 +17,12 @@ class Workspace:
     """Buffers of one training call, reused by every minibatch.
 
     The minibatch rows are gathered into a fixed buffer with
-    ``np.take(out=...)`` (never a copy of all of X per epoch), and each layer
-    has one activation and one delta buffer. The workspace lives only for one
-    ``fit`` call, so it is never shared between threads or pickled with the
-    model.
+    ``np.take(out=...)`` (never a copy of all of X per epoch), each layer has
+    one activation and one delta buffer, and a scratch buffer of the
+    parameters' size serves the penalty and the optimiser: a minibatch step
+    allocates only small arrays of its rows and outputs. The workspace lives
+    only for one ``fit`` call, so it is never shared between threads or
+    pickled with the model.
 
     Parameters
     ----------
@@ -41,6 +43,9 @@ class Workspace:
         self.activations = allocate_activations(layer_units, batch_size, dtype)
         self.deltas = allocate_activations(layer_units, batch_size, dtype)
         self.grads = FlatParameters(layer_units, dtype)
+        # Scratch space of the parameters' size: the penalty's gradient, and
+        # the optimiser's intermediate terms.
+        self.scratch = FlatParameters(layer_units, dtype)
         self.sparse_input = sp.issparse(X)
         self.X = (
             None if self.sparse_input else np.empty((batch_size, X.shape[1]), dtype)
@@ -137,12 +142,15 @@ def train_epoch(
                 alpha,
                 workspace.activations,
                 workspace.deltas,
+                workspace.scratch,
             )
             if not np.isfinite(batch_loss):
                 return batch_loss
             loss_sum += batch_loss * batch_weight
             running_score.add(workspace.activations[-1][: Xb.shape[0]], Yb, wb)
-            optimizer.update_params(params.flat, workspace.grads.flat)
+            optimizer.update_params(
+                params.flat, workspace.grads.flat, workspace.scratch.flat
+            )
     if progress_bar is not None:
         progress_bar.close()
     return loss_sum

@@ -137,6 +137,7 @@ def backward_pass(
     intercept_grads,
     hidden_activation,
     l2_scale,
+    penalty_scratch,
 ):
     """Backpropagate ``output_delta`` and write every gradient in place.
 
@@ -147,7 +148,9 @@ def backward_pass(
     X : ndarray or sparse matrix
         The minibatch input a_0.
     activations : list of ndarray
-        Buffers filled by :func:`forward_pass` (a_1 .. a_{L-1} are used).
+        Buffers filled by :func:`forward_pass` (a_1 .. a_{L-1} are used, then
+        serve the activations' derivatives as scratch space: they hold no
+        activation on return).
     output_delta : ndarray of shape (n_rows, n_outputs)
         dJ/dz_L = (a_L - y) w / sum(w).
     deltas : list of ndarray
@@ -159,6 +162,8 @@ def backward_pass(
         Key of the hidden layers' activation in ``DERIVATIVES``.
     l2_scale : float
         alpha / sum(w): the L2 penalty's gradient is ``l2_scale * W_l``.
+    penalty_scratch : list of ndarray
+        One buffer of each weight matrix's shape, for ``l2_scale * W_l``.
     """
     n_rows = X.shape[0]
     derivative = DERIVATIVES[hidden_activation]
@@ -172,7 +177,8 @@ def backward_pass(
                 a_prev.T, delta, out=coef_grads[layer]
             )  # dJ/dW_l = a_{l-1}^T delta_l
         if l2_scale:
-            coef_grads[layer] += l2_scale * coefs[layer]  # + alpha W_l / sum(w)
+            penalty = np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])
+            coef_grads[layer] += penalty  # + alpha W_l / sum(w)
         np.sum(delta, axis=0, out=intercept_grads[layer])  # dJ/db_l = sum_i delta_l,i
         if layer > 0:
             hidden_delta = deltas[layer - 1][:n_rows]
@@ -197,6 +203,7 @@ def loss_and_gradients(
     alpha,
     activations,
     deltas,
+    scratch=None,
 ):
     """Loss of one minibatch; its gradient is written into ``grads`` in place.
 
@@ -217,7 +224,12 @@ def loss_and_gradients(
     activations, deltas : list of ndarray
         Per-layer buffers with at least ``n_rows`` rows (see
         :func:`allocate_activations`). On return ``activations[-1]`` holds the
-        network's output a_L, so callers can score the batch for free.
+        network's output a_L, so callers can score the batch for free (the
+        hidden layers' buffers have served as scratch space).
+    scratch : FlatParameters, default=None
+        A buffer of the parameters' shapes for the penalty's gradient; with
+        it (and with the other buffers) a minibatch allocates only arrays of
+        its rows and outputs. None allocates one for the call.
 
     Returns
     -------
@@ -227,13 +239,18 @@ def loss_and_gradients(
     n_rows = X.shape[0]
     batch_weight = float(sample_weight.sum())
     cost = LOSSES[output_activation]
-    Z = forward_pass(params.coefs, params.intercepts, X, activations, hidden_activation)
-    data_loss = float(sample_weight @ cost.fn(Y, Z))  # from z_L: no log(0)
+    if scratch is None:
+        scratch = FlatParameters(
+            [X.shape[1], *(b.size for b in params.intercepts)], X.dtype
+        )
+    Z_out = forward_pass(
+        params.coefs, params.intercepts, X, activations, hidden_activation
+    )
+    data_loss = float(sample_weight @ cost.fn(Y, Z_out))  # from z_L: no log(0)
     penalty = 0.5 * alpha * squared_weight_norm(params.coefs) if alpha else 0.0
-    ACTIVATIONS[output_activation](Z)  # a_L = g(z_L): sigmoid, softmax, z or exp
-    output_delta = deltas[-1][:n_rows]
-    np.subtract(Z, Y, out=output_delta)  # dJ/dz_L = a_L - y ...
-    output_delta *= (sample_weight / batch_weight)[:, None]  # ... times w_i / S
+    Y_hat = ACTIVATIONS[output_activation](Z_out)  # a_L = g(z_L), in the same buffer
+    output_delta = cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])  # dl/dz_L = a_L - y
+    output_delta *= (sample_weight / batch_weight)[:, None]  # dJ/dz_L: times w_i / S
     backward_pass(
         params.coefs,
         X,
@@ -244,5 +261,6 @@ def loss_and_gradients(
         grads.intercepts,
         hidden_activation,
         alpha / batch_weight,
+        scratch.coefs,
     )
     return (data_loss + penalty) / batch_weight

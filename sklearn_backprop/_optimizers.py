@@ -2,7 +2,8 @@
 
 Parameters and gradients are single flat arrays (each layer's weights are views
 into them), so one update is a handful of vectorised operations whatever the
-depth of the network, with no allocation per minibatch. All arithmetic uses
+depth of the network, in place: given the training loop's scratch buffer, an
+update allocates nothing. All arithmetic uses
 Python floats so that float32 parameters stay float32 (NumPy's NEP 50).
 """
 
@@ -22,10 +23,12 @@ class BaseOptimizer:
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
 
-    def update_params(self, params, grads):
+    def update_params(self, params, grads, scratch=None):
         """Update the flat parameter array ``params`` in place from ``grads``.
 
         ``grads`` may be overwritten: it is scratch space after the update.
+        ``scratch``, an array of the same shape, is more scratch space for the
+        optimisers that need it (Adam); None allocates it for this call.
         """
         raise NotImplementedError
 
@@ -55,8 +58,9 @@ class SGDOptimizer(BaseOptimizer):
     learning_rate_init : float
         The initial step size.
     lr_schedule : {'constant', 'invscaling', 'adaptive'}
-        How the step size evolves: fixed; ``learning_rate_init / t**power_t``
-        with ``t`` the number of samples seen; or divided by 5 each time the
+        How the step size evolves: fixed; ``learning_rate_init /
+        (t + 1)**power_t`` with ``t`` the number of samples seen, set after
+        each epoch, as scikit-learn does; or divided by 5 each time the
         loss stops improving.
     momentum : float
         Momentum coefficient in [0, 1]; 0 gives plain gradient descent.
@@ -83,7 +87,7 @@ class SGDOptimizer(BaseOptimizer):
         self.power_t = float(power_t)
         self.velocity = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
 
-    def update_params(self, params, grads):
+    def update_params(self, params, grads, scratch=None):
         # In place, reusing ``grads`` as scratch space: no allocation per batch.
         # (Not scipy.linalg.blas axpy: SciPy's OpenBLAS runs a second thread
         # pool beside NumPy's, and the two spinning pools slowed epochs 20-fold.)
@@ -155,11 +159,15 @@ class AdamOptimizer(BaseOptimizer):
         self.ms = np.zeros(n_params, dtype=dtype)
         self.vs = np.zeros(n_params, dtype=dtype)
 
-    def update_params(self, params, grads):
+    def update_params(self, params, grads, scratch=None):
         self.t += 1
         ms, vs = self.ms, self.vs
+        if scratch is None:
+            scratch = np.empty_like(grads)
         ms *= self.beta_1
-        ms += (1.0 - self.beta_1) * grads  # m <- b1 m + (1 - b1) g
+        ms += np.multiply(
+            grads, 1.0 - self.beta_1, out=scratch
+        )  # m <- b1 m + (1 - b1) g
         grads *= grads
         vs *= self.beta_2
         grads *= 1.0 - self.beta_2
