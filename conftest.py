@@ -41,6 +41,42 @@ MNIST_MISSING = (
 )
 
 
+# CI's wheel and minimum-dependencies jobs set this to the site-packages folder
+# they installed the wheel into: the session stops at once if the tests would
+# import sklearn_backprop from anywhere else (a source tree, say).
+_INSTALLED_ENV_VAR = "SKLEARN_BACKPROP_TEST_INSTALLED"
+
+
+def _package_under_test():
+    import sklearn_backprop
+
+    return sklearn_backprop, Path(sklearn_backprop.__file__).resolve().parent
+
+
+def pytest_report_header(config):
+    """Name the sklearn_backprop under test and the versions of its dependencies."""
+    from importlib.metadata import version
+
+    package, location = _package_under_test()
+    dependencies = ("numpy", "scipy", "scikit-learn", "joblib")
+    return [
+        f"sklearn_backprop {package.__version__} from {location}",
+        ", ".join(f"{name} {version(name)}" for name in dependencies),
+    ]
+
+
+def pytest_sessionstart(session):
+    expected = os.environ.get(_INSTALLED_ENV_VAR)
+    if expected:
+        _, location = _package_under_test()
+        if not location.is_relative_to(Path(expected).resolve()):
+            pytest.exit(
+                f"the tests import sklearn_backprop from {location}, "
+                f"not from the installed package in {expected}",
+                returncode=pytest.ExitCode.USAGE_ERROR,
+            )
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark load_mnist's doctest as needing MNIST; skip those tests without it.
 
