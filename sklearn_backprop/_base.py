@@ -802,7 +802,7 @@ class BaseBackpropMLP(
         monitored = "Validation score" if early_stopping else "Training loss"
         msg = (
             f"{monitored} did not improve more than tol={self.tol} for "
-            f"{self.n_iter_no_change} consecutive epochs."
+            f"{self._no_improvement_count} consecutive epochs."
         )
         if self._optimizer.trigger_stopping(msg, self.verbose):
             return True

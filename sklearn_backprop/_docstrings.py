@@ -46,10 +46,11 @@ training samples.""",
     "learning_rate": (
         "{'constant', 'invscaling', 'adaptive'}",
         """Step-size schedule of 'sgd': fixed; ``learning_rate_init /
-(t + 1)**power_t`` with ``t`` the number of samples seen, updated after each
-epoch (as scikit-learn does); or divided by 5 each time the monitored
-figure has not improved by ``tol`` for more than ``n_iter_no_change``
-consecutive epochs (training stops when the step falls below 1e-6).""",
+(t + 1)**power_t`` with ``t`` the number of samples seen (``t_``), updated
+after each epoch (as scikit-learn does); or divided by 5 each time the
+monitored figure has not improved by ``tol`` for more than
+``n_iter_no_change`` consecutive epochs (training stops when the step falls
+below 1e-6).""",
     ),
     "learning_rate_init": (
         "float",
@@ -115,10 +116,10 @@ no ``X_val`` is given, in [0, 1).""",
     "epsilon": ("float", "Adam's numerical-stability constant."),
     "n_iter_no_change": (
         "int or np.inf",
-        """Number of consecutive epochs without an improvement of at least
-``tol`` that are tolerated; one more stops training (or, with
-``learning_rate='adaptive'``, shrinks the step). ``np.inf`` switches the
-check off.""",
+        """Training stops (or, with ``learning_rate='adaptive'``, the step
+shrinks) after more than ``n_iter_no_change`` consecutive epochs without an
+improvement of at least ``tol``: that many are tolerated, one more is not.
+``np.inf`` switches the check off.""",
     ),
     "max_fun": (
         "int",

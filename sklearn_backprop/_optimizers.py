@@ -91,15 +91,15 @@ class SGDOptimizer(BaseOptimizer):
         # In place, reusing ``grads`` as scratch space: no allocation per batch.
         # (Not scipy.linalg.blas axpy: SciPy's OpenBLAS runs a second thread
         # pool beside NumPy's, and the two spinning pools slowed epochs 20-fold.)
-        grads *= -self.learning_rate  # grads now holds the plain step -lr g
+        grads *= -self.learning_rate  # grads now holds the plain step -lr grad J
         if self.velocity is None:
-            params += grads  # theta <- theta - lr g
+            params += grads  # theta <- theta - lr grad J
             return
         velocity = self.velocity
         velocity *= self.momentum
-        velocity += grads  # v <- mu v - lr g
+        velocity += grads  # v <- mu v - lr grad J
         if self.nesterov:
-            # theta <- theta + mu v - lr g: the step taken from the look-ahead point
+            # theta <- theta + mu v - lr grad J: the step from the look-ahead point
             params += grads
             np.multiply(velocity, self.momentum, out=grads)
             params += grads
@@ -167,11 +167,11 @@ class AdamOptimizer(BaseOptimizer):
         ms *= self.beta_1
         ms += np.multiply(
             grads, 1.0 - self.beta_1, out=scratch
-        )  # m <- b1 m + (1 - b1) g
+        )  # m1 <- b1 m1 + (1 - b1) grad J
         grads *= grads
         vs *= self.beta_2
         grads *= 1.0 - self.beta_2
-        vs += grads  # v <- b2 v + (1 - b2) g^2
+        vs += grads  # m2 <- b2 m2 + (1 - b2) (grad J)^2
         # Bias correction folded into the step size, as in the paper's section 2.
         step = (
             self.learning_rate
@@ -182,7 +182,7 @@ class AdamOptimizer(BaseOptimizer):
         grads += self.epsilon
         np.divide(ms, grads, out=grads)
         grads *= -float(step)
-        params += grads  # theta <- theta - step m / (sqrt(v) + eps)
+        params += grads  # theta <- theta - step m1 / (sqrt(m2) + eps)
 
 
 def make_optimizer(estimator, n_params, dtype):

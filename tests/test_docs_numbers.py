@@ -1,0 +1,640 @@
+"""The numbers that the user guide states, computed; and the code it quotes, found.
+
+Every figure of ``docs/user_guide/*.rst`` that comes from running the package
+(an initial loss, a rounding point, a share of a minibatch, a printed line) is
+recomputed here and compared with the text, so that the guide cannot drift from
+the code. Figures that are timings are not asserted (tests never assert on
+time): the pages attribute them to a measurement, with its date and machine.
+
+Each test names the page and the passage it keeps honest. The pages' ``>>>``
+sessions run as doctests, and every line of code that a page quotes must be a
+line of the module it names.
+"""
+
+import doctest
+import inspect
+import math
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.optimize
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits, make_friedman1, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
+from sklearn_backprop._activations import inplace_logistic
+from sklearn_backprop._network import (
+    FlatParameters,
+    allocate_activations,
+    init_bound,
+    loss_and_gradients,
+)
+from sklearn_backprop._optimizers import AdamOptimizer, SGDOptimizer
+
+ROOT = Path(__file__).resolve().parent.parent
+# The package whose sources the pages quote: the installed one when the tests
+# run against a wheel (CI's dist and min jobs), outside any checkout.
+PACKAGE_DIR = Path(inspect.getfile(BackpropMLPClassifier)).resolve().parent
+GUIDE = ROOT / "docs" / "user_guide"
+
+
+def page(name):
+    """The text of a user guide page, with its line breaks folded to spaces."""
+    return " ".join((GUIDE / name).read_text(encoding="utf-8").split())
+
+
+def stated(name, text):
+    """Assert that the page ``name`` states ``text`` (whitespace-insensitive)."""
+    assert " ".join(text.split()) in page(name), f"{name} no longer says {text!r}"
+
+
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16, y
+
+
+# ---------------------------------------------------------------------------
+# The pages' sessions and quoted code
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in GUIDE.glob("*.rst") if ">>> " in p.read_text(encoding="utf-8")),
+    ids=lambda p: p.name,
+)
+def test_page_sessions_run_as_printed(path):
+    # notebook_to_code.rst: the 2-2-1 worked example, by hand, in the notebook's
+    # column form and by the package, against finite differences.
+    result = doctest.testfile(
+        str(path),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        raise_on_error=False,
+        verbose=False,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} example(s) of {path.name} failed"
+
+
+def test_the_worked_example_page_has_a_session():
+    assert ">>> " in (GUIDE / "notebook_to_code.rst").read_text(encoding="utf-8")
+
+
+def _code(text):
+    """Source text without comments and whitespace, for a loose match."""
+    text = re.sub(r"#[^\n]*", "", text)
+    return re.sub(r"\s+", "", text)
+
+
+def _in_source(snippet, source):
+    # "..." in a quote (not in its comment) stands for omitted arguments.
+    snippet = re.sub(r"#[^\n]*", "", snippet)
+    parts = [re.escape(_code(part)) for part in snippet.split("...")]
+    return re.search(".*?".join(parts), _code(source), flags=re.DOTALL) is not None
+
+
+_CAPTIONED_BLOCK = re.compile(
+    r"^\.\. code-block:: python\n   :caption: (sklearn_backprop/\w+\.py)[^\n]*\n\n"
+    r"((?:   [^\n]*\n|\n)+)",
+    re.MULTILINE,
+)
+
+
+def test_code_blocks_quote_lines_of_the_module_they_name():
+    # A code block captioned "sklearn_backprop/<module>.py: ..." quotes that
+    # module: each of its lines, comments aside, is a line of the module.
+    # Every stale line is listed, with its page and line number.
+    n_lines, stale = 0, []
+    for path in sorted(GUIDE.glob("*.rst")):
+        text = path.read_text(encoding="utf-8")
+        for match in _CAPTIONED_BLOCK.finditer(text):
+            source = (PACKAGE_DIR.parent / match[1]).read_text(encoding="utf-8")
+            first_line = text.count("\n", 0, match.start(2)) + 1
+            for offset, line in enumerate(match[2].splitlines()):
+                if _code(line):
+                    n_lines += 1
+                    if not _in_source(line, source):
+                        where = f"{path.name}:{first_line + offset}"
+                        stale.append(f"{where} ({match[1]}): {line.strip()}")
+    assert not stale, "lines quoted from the code no longer in it:\n" + "\n".join(stale)
+    assert n_lines >= 25  # notebook_to_code.rst quotes the training step
+
+
+# The code that pages quote inline, with the module it comes from. When a line
+# of the code changes, the test names the passages to update.
+QUOTES = {
+    "backprop.rst": {
+        "_network.py": [
+            "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])",
+            "output_delta *= (sample_weight / batch_weight)[:, None]",
+            "np.matmul(a_prev.T, delta, out=coef_grads[layer])",
+            "np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])",
+            "coef_grads[layer] += penalty",
+            "np.sum(delta, axis=0, out=intercept_grads[layer])",
+            "np.matmul(delta, coefs[layer].T, out=hidden_delta)",
+        ],
+        "_losses.py": ["np.subtract(A, Y, out=out)"],
+    },
+    "regression.rst": {
+        "_losses.py": [
+            '0.5 * np.einsum("ij,ij->i", residual, residual)',
+            "residual = Z - Y",
+            "np.exp(Z) - Y * Z + xlogy(Y, Y) - Y",
+            "np.subtract(A, Y, out=out)",
+        ],
+        "_network.py": ["cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])"],
+    },
+    "loss.rst": {"_losses.py": ["np.logaddexp(0, Z)"]},
+    "notebook_to_code.rst": {
+        "_losses.py": ["np.subtract(A, Y, out=out)"],
+    },
+    "implementation.rst": {
+        "_network.py": [
+            "_affine(a_prev, coef, intercept, out=z)",
+            "np.matmul(a_prev, coef, out=out)",
+            "out += intercept",
+            "data_loss = float(sample_weight @ cost.fn(Y, Z_out))",
+            "(data_loss + penalty) / batch_weight",
+            "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])",
+            "output_delta *= (sample_weight / batch_weight)[:, None]",
+            "np.matmul(a_prev.T, delta, out=coef_grads[layer])",
+            "np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])",
+            "coef_grads[layer] += penalty",
+            "np.sum(delta, axis=0, out=intercept_grads[layer])",
+            "np.matmul(delta, coefs[layer].T, out=hidden_delta)",
+            "derivative(a_prev, hidden_delta)",
+            "rng.uniform(-bound, bound, size=coef.shape)",
+        ],
+        "_losses.py": [
+            "np.logaddexp(0, Z) - Y * Z",
+            "logsumexp(Z, axis=1) - (Y * Z).sum(axis=1)",
+            '0.5 * np.einsum("ij,ij->i", residual, residual)',
+            "np.exp(Z) - Y * Z + xlogy(Y, Y) - Y",
+            "np.subtract(A, Y, out=out)",
+        ],
+        "_minibatch.py": [
+            "np.take(X, batch, axis=0, out=self.X[:n_rows])",
+            "loss_and_gradients(...)",
+            "optimizer.update_params(params.flat, workspace.grads.flat, "
+            "workspace.scratch.flat)",
+        ],
+        "_lbfgs.py": [
+            "workspace.grads.flat.astype(np.float64)",
+            'scipy.optimize.minimize(objective, ..., method="L-BFGS-B", jac=True, ...)',
+        ],
+        "_base.py": ["ACTIVATIONS[self.activation](hidden)"],
+        "_regressor.py": [
+            "self.residual_ss += weights @ (outputs - Y).astype(np.float64) ** 2"
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("page_name", sorted(QUOTES))
+def test_quoted_code_is_in_the_page_and_in_the_code(page_name):
+    stale = []
+    for module, snippets in QUOTES[page_name].items():
+        source = (PACKAGE_DIR / module).read_text(encoding="utf-8")
+        for snippet in snippets:
+            stated(page_name, f"``{snippet}``")
+            if not _in_source(snippet, source):
+                stale.append(f"{module}: {snippet}")
+    assert not stale, f"{page_name} quotes code no longer in it:\n" + "\n".join(stale)
+
+
+# ---------------------------------------------------------------------------
+# loss.rst: the loss of an untrained network
+
+
+def initial_fit(X, y, **params):
+    """The classifier after an epoch whose steps change no weight.
+
+    A step of 1e-300 leaves every weight as drawn (it adds at most 1e-300 times
+    a gradient to a zero bias), so ``loss_curve_[0]``, the mean loss of the
+    epoch's minibatches, is the loss of the untrained network on every sample.
+    """
+    clf = BackpropMLPClassifier(
+        learning_rate_init=1e-300, momentum=0.0, alpha=0.0, max_iter=1, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y)
+
+
+def output_preactivations(clf, X):
+    A1 = 1 / (1 + np.exp(-(X @ clf.coefs_[0] + clf.intercepts_[0])))
+    return A1 @ clf.coefs_[1] + clf.intercepts_[1]
+
+
+def mean_bce(Z, y):
+    Y = np.eye(Z.shape[1])[y]
+    return float((np.logaddexp(0, Z) - Y * Z).sum(axis=1).mean())
+
+
+def test_initial_loss_of_sigmoid_outputs_on_digits():
+    X, y = digits()
+    losses = {}
+    for seed in (0, 1, 2, 4):
+        clf = initial_fit(X, y, random_state=seed)
+        # the estimator's figure is the binary cross-entropy of the drawn weights
+        assert_allclose(
+            clf.loss_curve_[0], mean_bce(output_preactivations(clf, X), y), rtol=1e-9
+        )
+        losses[seed] = round(clf.loss_curve_[0], 1)
+    assert losses == {0: 15.5, 1: 17.2, 2: 18.6, 4: 6.5}
+    assert round(10 * math.log(2), 2) == 6.93
+    stated("loss.rst", ":math:`10 \\log 2 \\approx 6.93`")
+    stated("loss.rst", "is 15.5, 17.2 and 18.6 for ``random_state`` 0, 1 and 2")
+    stated("loss.rst", "(and 6.5 for 4: it varies widely with the draw)")
+
+
+def test_initial_loss_of_softmax_outputs_on_digits():
+    X, y = digits()
+    clf = initial_fit(X, y, output_activation="softmax", random_state=0)
+    assert round(clf.loss_curve_[0], 1) == 2.5
+    assert round(math.log(10), 2) == 2.30
+    stated(
+        "loss.rst", "start at 2.5 on the digits, near :math:`\\log 10 \\approx 2.30`"
+    )
+
+
+@pytest.mark.mnist
+@pytest.mark.slow
+def test_initial_loss_on_mnist():
+    from sklearn_backprop.datasets import load_mnist
+
+    X_train, _, y_train, _ = load_mnist(scale=True)
+    clf = initial_fit(X_train, y_train, random_state=0)
+    assert round(clf.loss_curve_[0], 1) == 18.4
+    stated(
+        "loss.rst", "and 18.4 on MNIST's 60000 training images for ``random_state=0``"
+    )
+
+
+def test_output_preactivations_of_the_untrained_network():
+    # initialization.rst: the offset of each output unit, and the spread of z.
+    X, y = digits()
+    offsets, within = [], []
+    for seed in (0, 1, 2):
+        Z = output_preactivations(initial_fit(X, y, random_state=seed), X)
+        offsets.append(Z.mean(axis=0).std())
+        within.append(np.sqrt(Z.var(axis=0).mean()))
+        # loss.rst: "a standard deviation of about 3"
+        assert 2.5 < Z.std() < 3.5
+    assert 2.55 <= min(offsets) and max(offsets) < 2.95  # "2.6 to 2.9"
+    assert all(0.75 <= w < 0.85 for w in within)  # "about 0.8"
+    stated("initialization.rst", "the offsets have a standard deviation of 2.6 to 2.9")
+    stated("initialization.rst", "each unit varies by about 0.8 over the samples")
+    # the offset's standard deviation, 1/2 r sqrt(n / 3), with and without the 4
+    r_out = init_bound(256, 10, "logistic")
+    assert round(0.5 * r_out * math.sqrt(256 / 3), 2) == 2.77
+    assert round(0.5 * init_bound(256, 10, "glorot") * math.sqrt(256 / 3), 2) == 0.69
+    stated("initialization.rst", "2.77 for 256 hidden units")
+    stated("initialization.rst", "against 0.69 with Glorot's range")
+
+
+def test_init_bounds_of_the_notebook_network():
+    assert round(init_bound(784, 256, "logistic"), 3) == 0.304
+    assert round(init_bound(256, 10, "logistic"), 3) == 0.601
+    stated("initialization.rst", "\\approx 0.304")
+    stated("initialization.rst", "\\approx 0.601")
+
+
+# ---------------------------------------------------------------------------
+# loss.rst: where the sigmoids round to 0 and 1
+
+
+def training_sigmoid(z, dtype):
+    a = np.array(z, dtype=dtype, ndmin=1)
+    inplace_logistic(a)
+    return a
+
+
+def textbook_sigmoid(z, dtype):
+    z = np.array(z, dtype=dtype, ndmin=1)
+    with np.errstate(over="ignore"):
+        return (1 / (1 + np.exp(-z))).astype(dtype)
+
+
+def threshold(sigmoid, dtype, value, lo, hi):
+    """The boundary, between lo and hi, of the region where sigmoid == value."""
+    lo, hi = dtype(lo), dtype(hi)
+    inside_at_lo = sigmoid(lo, dtype)[0] == value
+    for _ in range(200):
+        mid = dtype((lo + hi) / 2)
+        if mid in (lo, hi):
+            break
+        if (sigmoid(mid, dtype)[0] == value) == inside_at_lo:
+            lo = mid
+        else:
+            hi = mid
+    return float(lo) if inside_at_lo else float(hi)
+
+
+@pytest.mark.parametrize(
+    "sigmoid, dtype, zero_below, one_above",
+    [
+        (training_sigmoid, np.float64, -37.98, 36.97),
+        (training_sigmoid, np.float32, -20.0, 17.32),
+        (textbook_sigmoid, np.float64, -709.78, 36.74),
+        (textbook_sigmoid, np.float32, -88.72, 16.64),
+    ],
+)
+def test_where_the_sigmoids_round(sigmoid, dtype, zero_below, one_above):
+    zero = threshold(sigmoid, dtype, 0.0, -800, -10)
+    one = threshold(sigmoid, dtype, 1.0, 40, 10)
+    assert round(zero, 2) == zero_below
+    assert round(one, 2) == one_above
+    # the regions are what the page says: every z beyond rounds, none before
+    z = np.linspace(-1000, 1000, 200_001)
+    a = sigmoid(z, dtype)
+    z = z.astype(dtype)
+    assert np.all(a[z <= zero] == 0) and np.all(a[z > zero] > 0)
+    assert np.all(a[z >= one] == 1) and np.all(a[z < one] < 1)
+    text = page("loss.rst")
+    assert f"{abs(zero_below):g}" in text and f"{one_above:g}" in text
+
+
+def test_smallest_positive_training_sigmoid():
+    for dtype, power, approx in [(np.float64, -54, "5.6"), (np.float32, -25, "3.0")]:
+        z = np.linspace(-60, 0, 600_001)
+        a = training_sigmoid(z, dtype)
+        assert a[a > 0].min() == 2.0**power
+        assert f"{2.0**power:.1e}".startswith(approx)
+        stated("loss.rst", f":math:`2^{{{power}}} \\approx {approx} \\times 10^")
+
+
+# ---------------------------------------------------------------------------
+# optimizers.rst and regularization.rst
+
+
+def test_invscaling_after_one_epoch_of_mnist():
+    optimizer = SGDOptimizer(
+        1, np.float64, learning_rate_init=1.0, lr_schedule="invscaling", power_t=0.5
+    )
+    optimizer.iteration_ends(60000)  # t_ after one epoch of MNIST
+    assert round(1 / optimizer.learning_rate) == 245
+    stated("optimizers.rst", "it is :math:`\\eta_0 / 245`")
+    assert 60000 // 100 == 600
+    stated("optimizers.rst", "60000 MNIST images makes 600 updates")
+    stated("lbfgs.rst", "(600 for MNIST in batches of 100)")
+
+
+def steps_under_a_constant_gradient(optimizer, gradient, n_steps=500):
+    params = np.zeros_like(gradient)
+    for _ in range(n_steps):
+        before = params.copy()
+        optimizer.update_params(params, gradient.copy())
+    return params - before
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_step_approaches_ten_times_the_plain_step(nesterov):
+    # optimizers.rst, and regularization.rst for the decay term under momentum
+    gradient = np.array([0.3, -2.0])
+    optimizer = SGDOptimizer(
+        2, np.float64, learning_rate_init=0.01, momentum=0.9, nesterov=nesterov
+    )
+    step = steps_under_a_constant_gradient(optimizer, gradient)
+    assert_allclose(step, -10 * 0.01 * gradient, rtol=1e-9)
+    stated(
+        "optimizers.rst", "ten times the plain step for the default :math:`\\mu = 0.9`"
+    )
+    stated("regularization.rst", "ten times the plain step's for :math:`\\mu = 0.9`")
+
+
+def test_adam_step_is_about_eta_whatever_the_gradients_scale():
+    # regularization.rst: a gradient that is mostly the penalty moves a weight
+    # by about eta per step, whatever alpha.
+    for scale in (1e-5, 1.0, 1e3):
+        optimizer = AdamOptimizer(1, np.float64, learning_rate_init=0.001)
+        step = steps_under_a_constant_gradient(optimizer, np.array([scale]))
+        assert_allclose(step, [-0.001], rtol=1e-2)
+    stated("regularization.rst", "towards zero by about :math:`\\eta` per step")
+
+
+# ---------------------------------------------------------------------------
+# weights.rst: a weighted sample and its copies in minibatches
+
+
+def epoch_gradient_of_intercept(y, weights, order, batch_size):
+    """Sum over an epoch's minibatches of dJ/db of a linear model at zero."""
+    X = np.zeros((len(y), 1))
+    Y = y[:, None].astype(float)
+    params = FlatParameters([1, 1], np.float64)  # zero weights: predictions 0
+    total = 0.0
+    for start in range(0, len(y), batch_size):
+        rows = order[start : start + batch_size]
+        grads = FlatParameters([1, 1], np.float64)
+        buffers = allocate_activations([1, 1], len(rows), np.float64)
+        deltas = allocate_activations([1, 1], len(rows), np.float64)
+        loss_and_gradients(
+            params, grads, X[rows], Y[rows], weights[rows], "identity",
+            "identity", 0.0, buffers, deltas,
+        )  # fmt: skip
+        total += grads.intercepts[0][0]
+    return total
+
+
+@pytest.mark.parametrize("w", [10, 100])
+def test_weighted_sample_and_its_copies_in_minibatches(w):
+    n = 100
+    # the sample of interest has target 1, every other row 0: dJ/db of a batch
+    # is minus the share of that sample in the batch.
+    y = np.zeros(4 * n)
+    y[0] = 1
+    weights = np.ones(4 * n)
+    weights[0] = w
+    rng = np.random.RandomState(0)
+    for _ in range(5):  # whatever the shuffle
+        share = -epoch_gradient_of_intercept(y, weights, rng.permutation(4 * n), n)
+        assert_allclose(share, w / (w + n - 1))
+    copies = np.concatenate([np.ones(w), np.zeros(5 * n - w)])  # full batches
+    for _ in range(5):
+        order = rng.permutation(len(copies))
+        share = -epoch_gradient_of_intercept(copies, np.ones(len(copies)), order, n)
+        assert_allclose(share, w / n)
+    shares = {
+        10: ("10/109 \\approx 0.092", 0.092),
+        100: ("100/199 \\approx 0.50", 0.50),
+    }
+    text, value = shares[w]
+    assert round(w / (w + n - 1), 3 if w == 10 else 2) == value
+    stated("weights.rst", text)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_full_batch_weights_equal_copies_unless_invscaling():
+    X, y = digits()
+    X, y = X[:150], y[:150]
+    weights = np.arange(len(y)) % 3 + 1
+    rows = np.repeat(np.arange(len(y)), weights)
+    for schedule, equal in [
+        ("constant", True),
+        ("adaptive", True),
+        ("invscaling", False),
+    ]:
+        params = dict(
+            hidden_layer_sizes=(8,), batch_size=len(rows), shuffle=False,
+            max_iter=5, learning_rate=schedule, learning_rate_init=0.5,
+            random_state=0,
+        )  # fmt: skip
+        weighted = BackpropMLPClassifier(**params).fit(X, y, sample_weight=weights)
+        repeated = BackpropMLPClassifier(**params).fit(X[rows], y[rows])
+        same = np.allclose(
+            weighted.coefs_[0], repeated.coefs_[0], rtol=1e-9, atol=1e-12
+        )
+        assert same == equal, schedule
+    stated("weights.rst", "not ``learning_rate='invscaling'``")
+
+
+# ---------------------------------------------------------------------------
+# Printed lines and small facts of the other pages
+
+
+def _figures(line):
+    return [float(x) for x in re.findall(r"-?\d+\.\d{4}", line)]
+
+
+def test_regression_first_verbose_line(capsys):
+    # regression.rst: the first line of a regressor on make_friedman1.
+    X, y = make_friedman1(n_samples=300, random_state=0)
+    reg = BackpropMLPRegressor(max_iter=2, verbose=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X[:200], y[:200], X_val=X[200:], y_val=y[200:])
+    first = capsys.readouterr().out.splitlines()[0]
+    quoted = re.search(r"Epoch 1/2 - loss: [^\n]*", page("regression.rst"))[0]
+    assert first.startswith("Epoch 1/2 - loss:")
+    assert_allclose(_figures(first), _figures(quoted), atol=2e-4)
+    assert round(float(y[:200].mean())) == 14
+    stated("regression.rst", "while the targets lie around 14")
+
+
+def test_classifier_verbose_line_of_the_readme_example(capsys):
+    # differences.rst (and getting_started.rst): the third line of the README's
+    # example with random_state=0.
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(256,), max_iter=3, verbose=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train, X_val=X_test, y_val=y_test)
+    third = capsys.readouterr().out.splitlines()[2]
+    for name in ("differences.rst", "../getting_started.rst"):
+        quoted = re.search(r"Epoch 3/30 - loss: [^\n]*", page(name))[0]
+        assert_allclose(_figures(third), _figures(quoted), atol=2e-4)
+
+
+def test_multilabel_example_of_the_data_page():
+    X, Y = make_multilabel_classification(n_samples=500, n_classes=4, random_state=0)
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(32,), max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X / X.max(), Y)
+    predicted = clf.predict(X[:3] / X.max())
+    assert predicted.tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 0]]
+    stated("data.rst", "# array([[1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 0]])")
+    # "float32's seven significant digits"
+    assert round(24 * math.log10(2)) == 7
+
+
+def test_defaults_in_the_differences_table():
+    ours, theirs = BackpropMLPClassifier().get_params(), MLPClassifier().get_params()
+    rows = {  # parameter: (ours, scikit-learn's, as the table shows them)
+        "hidden_layer_sizes": ((256,), (100,), "``(256,)``", "``(100,)``"),
+        "activation": ("logistic", "relu", "``'logistic'``", "``'relu'``"),
+        "solver": ("sgd", "adam", "``'sgd'``", "``'adam'``"),
+        "learning_rate_init": (0.1, 0.001, "0.1", "0.001"),
+        "batch_size": (100, "auto", "100", "``'auto'``"),
+        "max_iter": (20, 200, "20", "200"),
+    }
+    text = (GUIDE / "differences.rst").read_text(encoding="utf-8")
+    for name, (our_value, their_value, our_text, their_text) in rows.items():
+        assert tuple(np.atleast_1d(ours[name])) == tuple(np.atleast_1d(our_value))
+        assert tuple(np.atleast_1d(theirs[name])) == tuple(np.atleast_1d(their_value))
+        cells = re.search(rf"^``{name}``\s+(.*)$", text, flags=re.MULTILINE)[1]
+        assert cells.split()[0] == our_text and cells.split()[-1] == their_text
+    assert ours["momentum"] == 0.9 and ours["nesterovs_momentum"]
+
+
+def test_lbfgs_figures():
+    defaults = inspect.signature(scipy.optimize._lbfgsb_py._minimize_lbfgsb).parameters
+    assert defaults["maxcor"].default == 10
+    stated("lbfgs.rst", "SciPy keeps 10 by default")
+    assert f"{defaults['ftol'].default:.1e}" == "2.2e-09"
+    stated("lbfgs.rst", "a relative :math:`2.2 \\times 10^{-9}`")
+    assert BackpropMLPClassifier().max_fun == 15000
+    stated("lbfgs.rst", "(SciPy's ``maxfun``, default 15000)")
+
+
+def test_small_facts():
+    # network.rst and regression.rst: prediction runs in chunks of 4096 rows
+    assert BackpropMLPClassifier._predict_chunk_size == 4096
+    stated("network.rst", "chunks of 4096 rows")
+    # regularization.rst: early stopping holds out 10 % by default
+    assert BackpropMLPClassifier().validation_fraction == 0.1
+    stated("regularization.rst", "# holds out 10 % of X_train")
+    # hidden_features.rst: the feature names
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(*digits())
+    assert list(clf.get_feature_names_out()[:3]) == [
+        "backpropmlpclassifier0",
+        "backpropmlpclassifier1",
+        "backpropmlpclassifier2",
+    ]
+
+
+# ---------------------------------------------------------------------------
+# optimizers.rst, regularization.rst, differences.rst and the docstrings: when
+# training stops
+
+
+def test_training_stops_after_more_than_n_iter_no_change_epochs():
+    X, y = digits()
+    # tol=1e9: no epoch after the first counts as progress
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), n_iter_no_change=2, tol=1e9, max_iter=50
+    ).fit(X[:200], y[:200])
+    assert clf.n_iter_ == 1 + 2 + 1  # the first epoch, 2 tolerated, 1 more
+    wording = "more than ``n_iter_no_change`` consecutive epochs"
+    for name in ("optimizers.rst", "regularization.rst", "differences.rst"):
+        stated(name, wording)
+    doc = " ".join(BackpropMLPClassifier.__doc__.split())
+    for parameter in ("learning_rate", "early_stopping", "n_iter_no_change"):
+        entry = doc[doc.index(f"{parameter} : ") :][:700]
+        assert wording in entry, parameter
+
+
+def test_constants_the_pages_name():
+    # optimizers.rst and regularization.rst: 'adaptive' divides the step by 5,
+    # and stops below 1e-6
+    optimizer = SGDOptimizer(
+        1, np.float64, learning_rate_init=1e-5, lr_schedule="adaptive"
+    )
+    assert not optimizer.trigger_stopping("", verbose=False)
+    assert optimizer.learning_rate == pytest.approx(2e-6)
+    assert not optimizer.trigger_stopping("", verbose=False)  # 2e-6 > 1e-6
+    assert optimizer.trigger_stopping("", verbose=False)  # 4e-7 <= 1e-6
+    stated(
+        "optimizers.rst",
+        "training stops when :math:`\\eta` falls below :math:`10^{-6}`",
+    )
+    # regularization.rst: alpha's default
+    assert BackpropMLPClassifier().alpha == BackpropMLPRegressor().alpha == 1e-4
+    stated("regularization.rst", "(:math:`\\alpha`, default :math:`10^{-4}`)")
+    # notebook_to_code.rst: the notebook test's tolerance
+    notebook_test = (ROOT / "tests" / "test_notebook.py").read_text(encoding="utf-8")
+    assert "atol=1e-12" in notebook_test
+    stated("notebook_to_code.rst", "gives the notebook's weights to :math:`10^{-12}`")
