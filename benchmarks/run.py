@@ -19,6 +19,18 @@ scikit-learn's ``MLPRegressor`` (same hyperparameters, same seeds) on
 solvers; ``--only regression`` runs it alone, into ``regression.json`` and
 ``regression.md``.
 
+An out-of-core section (issue 13) trains the classifier for several epochs on
+a lazily generated Dask array larger than memory with
+``sklearn_backprop.dask.fit_out_of_core`` (and dask-ml's ``Incremental`` when
+importable), each in a subprocess, against in-memory ``partial_fit``: rows per
+second, peak RSS and test accuracy; ``--only out-of-core`` runs it alone, into
+``out-of-core.json`` and ``out-of-core.md``.
+
+A search section (issue 13) times one ``GridSearchCV`` over a pipeline with the
+classifier with ``n_jobs=1``, joblib's loky, a Dask ``LocalCluster`` and Ray,
+interleaved, and checks that each gives the results of ``n_jobs=1``;
+``--only search`` runs it alone, into ``search.json`` and ``search.md``.
+
 The machine is shared and noisy, so contenders are interleaved repetition by
 repetition and the table shows medians; ratios compare numbers measured in the
 same run. See benchmarks/README.md for what each measurement means.
@@ -881,6 +893,765 @@ def bench_regression(cfg):
 
 
 # ----------------------------------------------------------------------
+# Out-of-core training: a lazy Dask array larger than memory (issue 13)
+# ----------------------------------------------------------------------
+OUT_OF_CORE_MODES = {
+    "quick": dict(
+        rows=200_000,
+        block_rows=20_000,
+        epochs=2,
+        in_memory_reps=5,
+        accuracy_rows=100_000,
+        accuracy_epochs=2,
+        accuracy_seeds=2,
+        latency_rows=100_000,
+    ),
+    "full": dict(
+        rows=2_000_000,
+        block_rows=20_000,
+        epochs=3,
+        in_memory_reps=7,
+        accuracy_rows=300_000,
+        accuracy_epochs=3,
+        accuracy_seeds=5,
+        latency_rows=400_000,
+    ),
+}
+# Each generated image is an MNIST image plus a row of integer noise, uniform
+# on 0..OUT_OF_CORE_NOISE_LEVELS - 1, scaled to [0, 1]: the noise rows come
+# from a bank drawn once per seed, so that a block costs two gathers and an
+# addition (about an eighth of training on it) rather than a fresh draw of
+# random floats (about a third).
+OUT_OF_CORE_NOISE_LEVELS = 26
+OUT_OF_CORE_NOISE_BANK = 4096
+# Seconds that each block's task waits, in the contenders that read from slow
+# storage: 63 MB in 0.1 s, a remote store at 630 MB/s.
+OUT_OF_CORE_LATENCY = 0.1
+# Targets of issue 13 for fit_out_of_core with its defaults (prefetch='auto').
+TARGET_OOC_PEAK_RSS = 1e9  # bytes: 1 GB
+TARGET_OOC_VS_IN_MEMORY = 0.85
+# Out-of-core minus in-memory test accuracy, in standard errors of the mean
+# paired difference: "equal within noise".
+TARGET_OOC_ACCURACY_SE = -2.0
+OUT_OF_CORE_CONTENDERS = {
+    "in-memory": "in-memory `partial_fit` on MNIST's 60 000 training rows",
+    "auto": "`fit_out_of_core(...)`, its defaults (`prefetch='auto'`)",
+    "prefetch": "`fit_out_of_core(..., prefetch=1)`",
+    "no-prefetch": "`fit_out_of_core(..., prefetch=0)`",
+    "dask-ml": "dask-ml `Incremental`, `scheduler='sync'`",
+}
+
+_OOC_MNIST = {}
+
+
+def _ooc_mnist():
+    """MNIST as uint8 (47 MB of training images), loaded once per process."""
+    if not _OOC_MNIST:
+        from sklearn_backprop.datasets import load_mnist
+
+        X_train, X_test, y_train, y_test = load_mnist()
+        _OOC_MNIST.update(X=X_train, y=y_train, X_test=X_test, y_test=y_test)
+    return _OOC_MNIST
+
+
+def ooc_test_set():
+    """MNIST's 10 000 test images scaled to [0, 1] in float32, and their labels."""
+    mnist = _ooc_mnist()
+    return (mnist["X_test"] / np.float32(255)).astype(np.float32), mnist["y_test"]
+
+
+def _ooc_noise_bank(seed):
+    """The bank of noise rows of ``seed``, drawn once per process."""
+    key = ("noise", seed)
+    if key not in _OOC_MNIST:
+        rng = np.random.default_rng([seed, 2**32 - 1])  # not a block's index
+        _OOC_MNIST[key] = rng.integers(
+            0,
+            OUT_OF_CORE_NOISE_LEVELS,
+            (OUT_OF_CORE_NOISE_BANK, N_FEATURES_SYNTHETIC),
+            dtype=np.uint8,
+        )
+    return _OOC_MNIST[key]
+
+
+def ooc_block(seed, index, rows):
+    """Block ``index`` of the lazy data: MNIST training images drawn at random
+    (with replacement, by a generator seeded with ``(seed, index)``), each plus
+    a noise row drawn from the seed's bank, float32 in [0, 1]; and labels."""
+    mnist = _ooc_mnist()
+    noise_bank = _ooc_noise_bank(seed)
+    rng = np.random.default_rng([seed, index])
+    drawn = rng.integers(0, len(mnist["X"]), rows)
+    X = mnist["X"][drawn].astype(np.float32)
+    X += noise_bank[rng.integers(0, len(noise_bank), rows)]
+    X *= np.float32(1 / (255 + OUT_OF_CORE_NOISE_LEVELS - 1))  # pixel + noise <= 280
+    return X, mnist["y"][drawn]
+
+
+def _ooc_block_after(latency, seed, index, rows):
+    """``ooc_block``, after waiting ``latency`` seconds, as a read would."""
+    time.sleep(latency)
+    return ooc_block(seed, index, rows)
+
+
+def ooc_lazy_data(rows, block_rows, seed, latency=0.0):
+    """A lazy Dask array X (rows x 784 float32) and y, one task per block.
+
+    X's and y's blocks are items of one task, so that computing both runs it
+    once; nothing is generated until a block is computed. With ``latency``,
+    each task first waits that many seconds (slow storage).
+    """
+    import dask
+    import dask.array as da
+
+    if rows % block_rows:
+        raise ValueError(f"rows ({rows}) must be a multiple of block_rows")
+    X_blocks, y_blocks = [], []
+    for index in range(rows // block_rows):
+        if latency:
+            block = dask.delayed(_ooc_block_after, pure=True)(
+                latency, seed, index, block_rows
+            )
+        else:
+            block = dask.delayed(ooc_block, pure=True)(seed, index, block_rows)
+        X_blocks.append(
+            da.from_delayed(block[0], (block_rows, N_FEATURES_SYNTHETIC), np.float32)
+        )
+        y_blocks.append(da.from_delayed(block[1], (block_rows,), np.int64))
+    return da.concatenate(X_blocks), da.concatenate(y_blocks)
+
+
+def out_of_core_worker(spec):
+    """Train one contender of the out-of-core section; print its figures as JSON.
+
+    A fresh process per contender, so that its peak RSS (``ru_maxrss``) is its
+    own: the whole process, interpreter, libraries and MNIST included.
+    """
+    quiet_warnings()
+    name, seed = spec["contender"], spec["seed"]
+    rows, block_rows, epochs = spec["rows"], spec["block_rows"], spec["epochs"]
+    classes = np.arange(N_CLASSES)
+    result = dict(spec)
+    warm_X, warm_y = ooc_block(seed + 1, 0, 1000)
+    make_ours(**SGD_CONFIG).partial_fit(warm_X, warm_y, classes=classes)
+    del warm_X, warm_y
+    model = make_ours(**SGD_CONFIG, random_state=seed)
+    if name == "in-memory":
+        X, _, y, _ = load_data()
+        model.partial_fit(X[:1000], y[:1000], classes=classes)
+        seconds = [timed(model.partial_fit, X, y) for _ in range(spec["reps"])]
+        result["epoch_seconds"] = summary(seconds)
+        result["rows_per_second"] = len(X) / median(seconds)
+        # What one block costs: generating it, and training on it.
+        generate = [timed(ooc_block, seed, index, block_rows) for index in range(5)]
+        X_block, y_block = ooc_block(seed, 0, block_rows)
+        train = [timed(model.partial_fit, X_block, y_block) for _ in range(5)]
+        result["block_generate_seconds"] = summary(generate)
+        result["block_train_seconds"] = summary(train)
+    else:
+        import dask
+
+        X, y = ooc_lazy_data(rows, block_rows, seed, spec.get("latency", 0.0))
+        gc.collect()
+        result["rss_before_bytes"] = _proc_status_kib("VmRSS") * 1024
+        start = time.perf_counter()
+        if name == "dask-ml":
+            from dask_ml.wrappers import Incremental
+
+            # A RandomState instance, so that each call (epoch) draws a new
+            # block order: an int would repeat the same order every epoch.
+            incremental = Incremental(model, random_state=np.random.RandomState(seed))
+            with dask.config.set(scheduler="sync"):
+                for _ in range(epochs):
+                    incremental.partial_fit(X, y, classes=classes)
+            model = incremental.estimator_
+        else:
+            from sklearn_backprop.dask import fit_out_of_core
+
+            fit_out_of_core(
+                model,
+                X,
+                y,
+                epochs=epochs,
+                classes=classes,
+                random_state=seed,
+                prefetch={"auto": "auto", "prefetch": 1, "no-prefetch": 0}[name],
+            )
+        seconds = time.perf_counter() - start
+        result["seconds"] = seconds
+        result["rows_per_second"] = rows * epochs / seconds
+        result["rows_trained"] = int(model.t_)
+        result["partial_fit_calls"] = len(model.loss_curve_)
+    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    X_test, y_test = ooc_test_set()
+    result["test_accuracy"] = float(model.score(X_test, y_test))
+    print(json.dumps(result))
+
+
+def _run_out_of_core_worker(spec):
+    """Run ``out_of_core_worker(spec)`` in a subprocess: its result, with the CPU
+    that other processes used meanwhile and the load average after it."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--out-of-core-worker",
+        json.dumps(spec),
+    ]
+    before = cpu_snapshot()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    other = other_cpu(before, cpu_snapshot())
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"out-of-core worker {spec['contender']} failed:\n{done.stderr[-3000:]}"
+        )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["other_cpu"] = other
+    result["load_average_after"] = os.getloadavg()[0]
+    return result
+
+
+def ooc_accuracy(cfg):
+    """Test accuracy after training on the same lazy rows in memory (a new
+    permutation of all rows each epoch) and out of core (a new order of the
+    blocks each epoch, rows shuffled within blocks), one pair per seed."""
+    import dask
+
+    from sklearn_backprop.dask import fit_out_of_core
+
+    X_test, y_test = ooc_test_set()
+    classes = np.arange(N_CLASSES)
+    pairs = []
+    for seed in range(cfg["accuracy_seeds"]):
+        X, y = ooc_lazy_data(cfg["accuracy_rows"], cfg["block_rows"], seed)
+        log(f"out-of-core: accuracy, seed {seed}: in memory, then out of core")
+        X_np, y_np = dask.compute(X, y, scheduler="sync")
+        in_memory = make_ours(**SGD_CONFIG, random_state=seed)
+        for _ in range(cfg["accuracy_epochs"]):
+            in_memory.partial_fit(X_np, y_np, classes=classes)
+        del X_np, y_np
+        out_of_core = make_ours(**SGD_CONFIG, random_state=seed)
+        fit_out_of_core(
+            out_of_core,
+            X,
+            y,
+            epochs=cfg["accuracy_epochs"],
+            classes=classes,
+            random_state=seed,
+        )
+        pairs.append(
+            {
+                "seed": seed,
+                "in_memory": float(in_memory.score(X_test, y_test)),
+                "out_of_core": float(out_of_core.score(X_test, y_test)),
+            }
+        )
+    differences = [pair["out_of_core"] - pair["in_memory"] for pair in pairs]
+    n = len(differences)
+    sd = statistics.stdev(differences) if n > 1 else None
+    return {
+        "rows": cfg["accuracy_rows"],
+        "epochs": cfg["accuracy_epochs"],
+        "pairs": pairs,
+        "in_memory_mean": statistics.fmean(p["in_memory"] for p in pairs),
+        "out_of_core_mean": statistics.fmean(p["out_of_core"] for p in pairs),
+        "in_memory_sd": statistics.stdev(p["in_memory"] for p in pairs)
+        if n > 1
+        else None,
+        "out_of_core_sd": statistics.stdev(p["out_of_core"] for p in pairs)
+        if n > 1
+        else None,
+        "difference_mean": statistics.fmean(differences),
+        "difference_se": sd / n**0.5 if sd is not None else None,
+    }
+
+
+def bench_out_of_core(mode):
+    """Throughput, peak RSS and accuracy of out-of-core training (issue 13).
+
+    Each contender trains in a fresh subprocess, in this order: in-memory
+    reference, ``fit_out_of_core`` with its defaults, with and without
+    prefetching, dask-ml's ``Incremental`` (when dask-ml is importable),
+    in-memory reference again; the in-memory rate is the mean of the two
+    references. Then ``fit_out_of_core`` with each prefetch setting on a
+    smaller array whose blocks wait ``OUT_OF_CORE_LATENCY`` before they are
+    generated (slow storage), and the accuracy comparison in this process.
+    """
+    cfg = OUT_OF_CORE_MODES[mode]
+    try:
+        import dask_ml  # noqa: F401
+
+        contenders = ["auto", "prefetch", "no-prefetch", "dask-ml"]
+    except ImportError:
+        contenders = ["auto", "prefetch", "no-prefetch"]
+    seed = 0
+
+    def run(name, rows, epochs, latency=0.0):
+        spec = {
+            "contender": name,
+            "seed": seed,
+            "rows": rows,
+            "block_rows": cfg["block_rows"],
+            "epochs": epochs,
+            "reps": cfg["in_memory_reps"],
+            "latency": latency,
+        }
+        log(f"out-of-core: {name}, latency {latency} s, in a subprocess")
+        result = _run_out_of_core_worker(spec)
+        log(
+            f"  {result['rows_per_second']:,.0f} rows/s, peak RSS "
+            f"{result['peak_rss_bytes'] / 1e6:.0f} MB, test accuracy "
+            f"{result['test_accuracy']:.4f}"
+        )
+        return result
+
+    runs = {}
+    for name in ["in-memory", *contenders, "in-memory"]:
+        result = run(name, cfg["rows"], cfg["epochs"])
+        if name == "in-memory":
+            runs.setdefault("in-memory", []).append(result)
+        else:
+            runs[name] = result
+    in_memory_rate = statistics.fmean(r["rows_per_second"] for r in runs["in-memory"])
+    latency_runs = {
+        name: run(name, cfg["latency_rows"], 1, OUT_OF_CORE_LATENCY)
+        for name in ["no-prefetch", "prefetch", "auto"]
+    }
+    for result in [*(runs[name] for name in contenders), *latency_runs.values()]:
+        result["vs_in_memory"] = result["rows_per_second"] / in_memory_rate
+    return {
+        "latency": OUT_OF_CORE_LATENCY,
+        "latency_runs": latency_runs,
+        "config": cfg,
+        "noise_levels": OUT_OF_CORE_NOISE_LEVELS,
+        "noise_bank": OUT_OF_CORE_NOISE_BANK,
+        "contenders": {name: OUT_OF_CORE_CONTENDERS[name] for name in runs},
+        "in_memory_rows_per_second": in_memory_rate,
+        "runs": runs,
+        "accuracy": ooc_accuracy(cfg),
+    }
+
+
+def evaluate_out_of_core_targets(ooc):
+    """Issue 13's targets, for fit_out_of_core with its defaults."""
+    ours = ooc["runs"].get("auto") or {}
+    accuracy = ooc["accuracy"]
+    se = accuracy["difference_se"]
+    in_se = accuracy["difference_mean"] / se if se else None
+    return [
+        make_target(
+            "13/memory",
+            "out-of-core peak RSS of the training process, GB",
+            ours.get("peak_rss_bytes") and ours["peak_rss_bytes"] / 1e9,
+            TARGET_OOC_PEAK_RSS / 1e9,
+            "{:.2f}",
+            note=f"{ooc['config']['rows']} x {N_FEATURES_SYNTHETIC} float32 = "
+            f"{ooc['config']['rows'] * N_FEATURES_SYNTHETIC * 4 / 1e9:.1f} GB",
+        ),
+        make_target(
+            "13/speed",
+            "out-of-core rows/s over in-memory partial_fit's",
+            ours.get("vs_in_memory"),
+            TARGET_OOC_VS_IN_MEMORY,
+            "{:.2f}",
+            higher=True,
+            note=f"{ours.get('rows_per_second', 0):,.0f} vs "
+            f"{ooc['in_memory_rows_per_second']:,.0f}",
+        ),
+        make_target(
+            "13/accuracy",
+            "test accuracy, out of core minus in memory, in standard errors",
+            in_se,
+            TARGET_OOC_ACCURACY_SE,
+            "{:+.1f}",
+            higher=True,
+            note=f"{accuracy['difference_mean']:+.4f}, standard error "
+            f"{_fmt(se, '{:.4f}')}, {len(accuracy['pairs'])} seeds",
+        ),
+    ]
+
+
+def out_of_core_markdown(ooc, targets, *, report=True):
+    """The out-of-core section: throughput, memory, accuracy; then the verdicts."""
+    cfg = ooc["config"]
+    runs = ooc["runs"]
+    references = runs["in-memory"]
+    block = references[0]
+    n_blocks = cfg["rows"] // cfg["block_rows"]
+    lines = [
+        f"### Out-of-core training: a lazy {cfg['rows']:,} x 784 float32 Dask array",
+        "",
+        f"The array ({cfg['rows'] * N_FEATURES_SYNTHETIC * 4 / 2**30:.1f} GiB, "
+        f"{n_blocks} blocks of {cfg['block_rows']:,} rows) is generated block by "
+        "block on demand: MNIST training images drawn at random from a seeded "
+        f"generator, each plus a row of integer noise uniform on 0-"
+        f"{ooc['noise_levels'] - 1} (one of {ooc['noise_bank']:,} rows drawn once), "
+        f"divided by {255 + ooc['noise_levels'] - 1}. "
+        f"Generating a block takes {_ms(block['block_generate_seconds']['median'])}"
+        f" ms, training on it {_ms(block['block_train_seconds']['median'])} ms "
+        "(medians of 5). Every contender trains the same "
+        "`BackpropMLPClassifier` (784-256-10, logistic, SGD, minibatches of 100, "
+        f"random_state=0) for {cfg['epochs']} epochs, each in a fresh process "
+        "whose peak RSS is its whole footprint (interpreter, libraries and the "
+        "47 MB of MNIST images the generator draws from). The in-memory "
+        "reference is the median of "
+        f"{references[0]['reps']} `partial_fit` calls on MNIST's 60 000 rows "
+        "(float32, 188 MB), measured before and after the others.",
+        "",
+        "| training | rows x epochs | seconds | rows/s | vs in-memory | "
+        "peak RSS MB | RSS before training MB | test accuracy | other CPUs |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for index, reference in enumerate(references):
+        lines.append(
+            f"| {OUT_OF_CORE_CONTENDERS['in-memory']} "
+            f"({'before' if index == 0 else 'after'}) | 60,000 x "
+            f"{reference['reps']} | {reference['epoch_seconds']['median']:.2f} "
+            f"per call | {reference['rows_per_second']:,.0f} | "
+            f"{reference['rows_per_second'] / ooc['in_memory_rows_per_second']:.2f}"
+            f" | {reference['peak_rss_bytes'] / 1e6:.0f} | – | "
+            f"{reference['test_accuracy']:.4f} | "
+            f"{_fmt(reference['other_cpu'], '{:.2f}')} |"
+        )
+    for name, run in runs.items():
+        if name == "in-memory":
+            continue
+        lines.append(
+            f"| {OUT_OF_CORE_CONTENDERS[name]} | {cfg['rows']:,} x {cfg['epochs']} "
+            f"| {run['seconds']:.1f} | {run['rows_per_second']:,.0f} | "
+            f"{run['vs_in_memory']:.2f} | {run['peak_rss_bytes'] / 1e6:.0f} | "
+            f"{run['rss_before_bytes'] / 1e6:.0f} | {run['test_accuracy']:.4f} | "
+            f"{_fmt(run['other_cpu'], '{:.2f}')} |"
+        )
+    accuracy = ooc["accuracy"]
+    lines += [
+        "",
+        'MB are 10^6 bytes. "Other CPUs": the CPUs that other processes used '
+        "on average during the run.",
+        "",
+    ]
+    if ooc.get("latency_runs"):
+        latency_rows = next(iter(ooc["latency_runs"].values()))["rows"]
+        block_mb = cfg["block_rows"] * N_FEATURES_SYNTHETIC * 4 / 1e6
+        lines += [
+            f"When loading waits: the same training for 1 epoch on a "
+            f"{latency_rows:,}-row array of the same kind whose every block "
+            f"first waits {ooc['latency'] * 1000:.0f} ms (a read of "
+            f"{block_mb:.0f} MB from storage at "
+            f"{block_mb / ooc['latency']:,.0f} MB/s), then is generated as above.",
+            "",
+            "| training | rows/s | vs in-memory | peak RSS MB |",
+            "|---|---|---|---|",
+        ]
+        for name, run in ooc["latency_runs"].items():
+            lines.append(
+                f"| {OUT_OF_CORE_CONTENDERS[name]} | {run['rows_per_second']:,.0f} | "
+                f"{run['vs_in_memory']:.2f} | {run['peak_rss_bytes'] / 1e6:.0f} |"
+            )
+        lines.append("")
+    lines += [
+        f"Test accuracy after {accuracy['epochs']} epochs on the same "
+        f"{accuracy['rows']:,} generated rows (a smaller array, "
+        f"{accuracy['rows'] // cfg['block_rows']} blocks, that also fits in "
+        "memory), one pair of models per seed (data, weights and block order "
+        "seeded alike): in memory, `partial_fit` on the whole array, a new "
+        "permutation of all rows each epoch; out of core, `fit_out_of_core`, a "
+        "new order of the blocks each epoch and the rows shuffled within each "
+        "block.",
+        "",
+        "| seed | in memory | out of core | difference |",
+        "|---|---|---|---|",
+    ]
+    for pair in accuracy["pairs"]:
+        lines.append(
+            f"| {pair['seed']} | {pair['in_memory']:.4f} | {pair['out_of_core']:.4f}"
+            f" | {pair['out_of_core'] - pair['in_memory']:+.4f} |"
+        )
+    lines += [
+        f"| mean (sd) | {accuracy['in_memory_mean']:.4f} "
+        f"({_fmt(accuracy['in_memory_sd'], '{:.4f}')}) | "
+        f"{accuracy['out_of_core_mean']:.4f} "
+        f"({_fmt(accuracy['out_of_core_sd'], '{:.4f}')}) | "
+        f"{accuracy['difference_mean']:+.4f} (standard error "
+        f"{_fmt(accuracy['difference_se'], '{:.4f}')}) |",
+        "",
+    ]
+    if report:
+        lines += [
+            f"Targets (issue 13), for `fit_out_of_core` with its defaults: peak RSS "
+            f"<= {TARGET_OOC_PEAK_RSS / 1e9:.0f} GB, rows/s >= "
+            f"{TARGET_OOC_VS_IN_MEMORY:.0%} of in-memory `partial_fit`'s, test "
+            "accuracy no lower than in memory beyond "
+            f"{-TARGET_OOC_ACCURACY_SE:.0f} standard errors of the mean paired "
+            "difference.",
+            "",
+            *targets_table(targets),
+        ]
+    return lines
+
+
+# ----------------------------------------------------------------------
+# Searches on the machine's cores: n_jobs=1, loky, Dask and Ray (issue 13)
+# ----------------------------------------------------------------------
+SEARCH_MODES = {
+    "quick": dict(rows=6_000, max_iter=3, reps=1),
+    "full": dict(rows=20_000, max_iter=10, reps=3),
+}
+SEARCH_HIDDEN = (128,)
+SEARCH_GRID = {
+    "backpropmlpclassifier__alpha": [1e-4, 1e-3, 1e-2],
+    "backpropmlpclassifier__learning_rate_init": [0.05, 0.1],
+}
+SEARCH_CV = 3
+SEARCH_WORKERS = 2
+SEARCH_BACKENDS = {
+    "n_jobs=1": "`n_jobs=1`: every fit in this process, one after the other",
+    "loky": "joblib's default backend, loky: `n_jobs=2` worker processes",
+    "dask": "Dask `LocalCluster(n_workers=2, threads_per_worker=1)`, worker "
+    "processes, `parallel_backend('dask')`",
+    "ray": "Ray started locally, `ray.init(num_cpus=2)`, `parallel_backend('ray')`",
+}
+# Read when ray is imported and by the processes it starts: every Ray address
+# on 127.0.0.1 (by default Ray uses the machine's outward address), and no
+# usage statistics sent.
+SEARCH_RAY_ENVIRON = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+}
+
+
+def _search_probe(_):
+    """(process id, NumPy's BLAS threads, where sklearn_backprop comes from)."""
+    from threadpoolctl import threadpool_info
+
+    import sklearn_backprop
+
+    threads = [
+        pool["num_threads"]
+        for pool in threadpool_info()
+        if pool["user_api"] == "blas" and _is_numpys(pool["filepath"])
+    ]
+    return os.getpid(), max(threads, default=None), sklearn_backprop.__file__
+
+
+def _probe_backend(backend, n_jobs):
+    """What 2 x SEARCH_WORKERS tasks of ``backend`` report: BLAS threads per
+    process, and the package's location."""
+    import joblib
+
+    with joblib.parallel_backend(backend):
+        probes = joblib.Parallel(n_jobs=n_jobs)(
+            joblib.delayed(_search_probe)(i) for i in range(2 * SEARCH_WORKERS)
+        )
+    return {
+        "blas_threads": sorted({threads for _, threads, _ in probes}, key=str),
+        "package": sorted({path for _, _, path in probes}),
+    }
+
+
+def _search_machine_load(seconds=5.0):
+    """CPUs other processes use while this one sleeps: the machine's own load."""
+    before = cpu_snapshot()
+    time.sleep(seconds)
+    return other_cpu(before, cpu_snapshot())
+
+
+def bench_search(mode):
+    """Wall time of one GridSearchCV with n_jobs=1, loky, Dask and Ray.
+
+    The search (a MinMaxScaler and a 784-128-10 BackpropMLPClassifier, 6
+    candidates x 3 folds on the first MNIST training rows) runs once per
+    repetition under each backend, the order rotated between repetitions; the
+    Dask cluster and Ray are started once, beforehand (their start-up times
+    are reported apart). Every run must give the results of n_jobs=1.
+    """
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from sklearn_backprop import BackpropMLPClassifier
+    from sklearn_backprop.datasets import load_mnist
+
+    cfg = SEARCH_MODES[mode]
+    results = {
+        "rows": cfg["rows"],
+        "n_features": 784,
+        "hidden_layer_sizes": list(SEARCH_HIDDEN),
+        "max_iter": cfg["max_iter"],
+        "grid": SEARCH_GRID,
+        "cv": SEARCH_CV,
+        "n_fits": SEARCH_CV * int(np.prod([len(v) for v in SEARCH_GRID.values()])),
+        "workers": SEARCH_WORKERS,
+        "reps": cfg["reps"],
+        "backends": {name: {"label": label} for name, label in SEARCH_BACKENDS.items()},
+        "load_average_before": list(os.getloadavg()),
+    }
+    log("search: the machine's own load (5 s idle sample)")
+    results["other_cpu_idle_before"] = _search_machine_load()
+    X, _, y, _ = load_mnist(scale=True)
+    X = np.ascontiguousarray(X[: cfg["rows"]], dtype=np.float32)
+    y = np.asarray(y[: cfg["rows"]])
+    estimator = make_pipeline(
+        MinMaxScaler(),
+        BackpropMLPClassifier(
+            hidden_layer_sizes=SEARCH_HIDDEN, max_iter=cfg["max_iter"], random_state=0
+        ),
+    )
+    searches = {name: [] for name in SEARCH_BACKENDS}
+
+    def run(name, backend, n_jobs):
+        def fit():
+            search = GridSearchCV(
+                estimator, SEARCH_GRID, cv=SEARCH_CV, n_jobs=n_jobs, error_score="raise"
+            )
+            with joblib.parallel_backend(backend):
+                searches[name].append(search.fit(X, y))
+
+        return fit
+
+    environ = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        # Dask: worker processes on the loopback interface, no dashboard.
+        from distributed import Client, LocalCluster
+
+        start = time.perf_counter()
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=SEARCH_WORKERS,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            )
+        )
+        stack.enter_context(Client(cluster))
+        dask_start = time.perf_counter() - start
+        # The nanny leaves OMP_NUM_THREADS=1 (and the like) in this process's
+        # environment, where Ray's processes would inherit them.
+        os.environ.clear()
+        os.environ.update(environ)
+        # Ray: a new local instance on the loopback interface; its workers
+        # import the working tree's package, as this process does.
+        os.environ.update(SEARCH_RAY_ENVIRON)
+        import ray
+        from ray.util.joblib import register_ray
+
+        start = time.perf_counter()
+        ray.init(
+            address="local",
+            num_cpus=SEARCH_WORKERS,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
+        )
+        stack.callback(ray.shutdown)
+        ray_start = time.perf_counter() - start
+        gcs = ray.get_runtime_context().gcs_address
+        if not gcs.startswith("127.0.0.1:"):
+            raise RuntimeError(f"Ray listens on {gcs}, not on the loopback interface")
+        register_ray()
+        results["startup_seconds"] = {"dask": dask_start, "ray": ray_start}
+        log(f"search: Dask cluster up in {dask_start:.1f} s, Ray in {ray_start:.1f} s")
+
+        backends = {
+            "n_jobs=1": ("sequential", 1),
+            "loky": ("loky", SEARCH_WORKERS),
+            "dask": ("dask", -1),
+            "ray": ("ray", -1),
+        }
+        for name, (backend, n_jobs) in backends.items():
+            results["backends"][name].update(_probe_backend(backend, n_jobs))
+        log(
+            f"search: {results['n_fits']} fits per search, {cfg['reps']} "
+            f"repetition(s) of {', '.join(backends)}"
+        )
+        times = interleaved(
+            {name: run(name, *spec) for name, spec in backends.items()}, cfg["reps"]
+        )
+    os.environ.clear()
+    os.environ.update(environ)
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+    reference = searches["n_jobs=1"][0]
+    for name, runs in searches.items():
+        same = all(
+            s.best_params_ == reference.best_params_
+            and s.best_score_ == reference.best_score_
+            and np.array_equal(
+                s.cv_results_["mean_test_score"],
+                reference.cv_results_["mean_test_score"],
+            )
+            for s in runs
+        )
+        results["backends"][name].update(
+            seconds=summary(times[name]),
+            same_results_as_n_jobs_1=bool(same),
+            best_score=float(runs[0].best_score_),
+            speedup_vs_n_jobs_1=ratio(median(times["n_jobs=1"]), median(times[name])),
+        )
+        log(
+            f"  {name}: {median(times[name]):.2f} s"
+            + ("" if same else " (results differ from n_jobs=1!)")
+        )
+    results["best_params"] = reference.best_params_
+    return results
+
+
+def search_markdown(search):
+    """The search section: wall time per backend, BLAS threads, start-up."""
+    grid = " x ".join(
+        f"{name.split('__')[1]} {values}" for name, values in search["grid"].items()
+    )
+    lines = [
+        "### Searches: `GridSearchCV` with n_jobs=1, loky, Dask and Ray",
+        "",
+        f"`GridSearchCV(make_pipeline(MinMaxScaler(), BackpropMLPClassifier("
+        f"hidden_layer_sizes={tuple(search['hidden_layer_sizes'])}, "
+        f"max_iter={search['max_iter']}, random_state=0)), cv={search['cv']})` "
+        f"over {grid}: {search['n_fits']} fits on the first {search['rows']:,} "
+        f"MNIST training images (784 float32 pixels), then the refit; "
+        f"{search['reps']} repetition(s), backends interleaved. The Dask cluster "
+        "and Ray run on this machine, started once before the repetitions "
+        f"(start-up: Dask {search['startup_seconds']['dask']:.1f} s, Ray "
+        f"{search['startup_seconds']['ray']:.1f} s, not in the times below). "
+        "Load before the section: load average "
+        f"{search['load_average_before'][0]:.2f}, other processes "
+        f"{_fmt(search['other_cpu_idle_before'], '{:.2f}')} CPUs (an idle "
+        "sample; during the section, the workers count as other processes).",
+        "",
+        "| backend | NumPy's BLAS threads per process | search s median (min) "
+        "| n_jobs=1 / this | same results as n_jobs=1 |",
+        "|---|---|---|---|---|",
+    ]
+    for run in search["backends"].values():
+        seconds = run["seconds"]
+        threads = ", ".join(str(t) for t in run["blas_threads"])
+        lines.append(
+            f"| {run['label']} | {threads} | {seconds['median']:.2f} "
+            f"({seconds['min']:.2f}) | {_fmt(run['speedup_vs_n_jobs_1'], '{:.2f}')}x "
+            f"| {'yes' if run['same_results_as_n_jobs_1'] else '**no**'} |"
+        )
+    lines += [
+        "",
+        "The BLAS threads are what each backend's processes report (threadpoolctl) "
+        "inside the backend: joblib limits loky's workers to cpu_count // n_jobs "
+        "threads, Dask's nanny starts its workers with `OMP_NUM_THREADS`, "
+        "`OPENBLAS_NUM_THREADS` and `MKL_NUM_THREADS` set to 1, Ray its workers "
+        "with `OMP_NUM_THREADS` set to their CPUs (1). So n_jobs=1 runs one fit "
+        "at a time on every core's BLAS thread, the others two fits at a time "
+        "on one thread each: their ratio to n_jobs=1 is what a second BLAS "
+        "thread fails to gain within one fit (small products, the per-minibatch "
+        "Python and element-wise work), less the backend's own costs (loky "
+        "memory-maps X for its workers, Dask and Ray copy it to theirs).",
+        "",
+    ]
+    return lines
+
+
+# ----------------------------------------------------------------------
 # Machine and environment
 # ----------------------------------------------------------------------
 def machine_info(use_torch):
@@ -1436,6 +2207,16 @@ def render_markdown(results, *, report=True):
             report=report,
         )
 
+    if results.get("out_of_core"):
+        lines += out_of_core_markdown(
+            results["out_of_core"],
+            results.get("out_of_core_targets") or [],
+            report=report,
+        )
+
+    if results.get("search"):
+        lines += search_markdown(results["search"])
+
     if results.get("errors"):
         lines += ["### Errors", ""]
         for section, message in results["errors"].items():
@@ -1525,9 +2306,11 @@ def parse_args(argv=None):
         "--only",
         default=None,
         help="comma-separated targets to run, among 1,2,3,4,5 (1 and 3 run "
-        "together) and 'regression'; the README is then left alone. "
-        "'--only regression' writes regression.json and regression.md instead "
-        "of latest.json and latest.md",
+        "together), 'regression', 'out-of-core' and 'search'; the README is "
+        "then left alone. '--only regression' writes regression.json and "
+        "regression.md instead of latest.json and latest.md, '--only "
+        "out-of-core' out-of-core.json and out-of-core.md, '--only search' "
+        "search.json and search.md",
     )
     parser.add_argument(
         "--max-size",
@@ -1557,6 +2340,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--memory-epochs", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--out-of-core-worker", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -1571,18 +2355,25 @@ def main(argv=None):
     if args.memory_worker:
         memory_worker(args.memory_worker, args.memory_epochs)
         return 0
+    if args.out_of_core_worker:
+        out_of_core_worker(json.loads(args.out_of_core_worker))
+        return 0
 
     quiet_warnings()
     mode = "quick" if args.quick else "full"
     cfg = MODES[mode]
     only = sorted(set(args.only.replace(" ", "").split(","))) if args.only else None
-    if only and not set(only) <= {*ISSUE_4_TARGETS, "regression"}:
+    sections = {*ISSUE_4_TARGETS, "regression", "out-of-core", "search"}
+    if only and not set(only) <= sections:
         raise SystemExit(
-            f"--only takes targets among 1,2,3,4,5 and 'regression'; got {args.only!r}"
+            "--only takes targets among 1,2,3,4,5, 'regression', 'out-of-core' "
+            f"and 'search'; got {args.only!r}"
         )
-    # A run of the regression section alone has its own files, so that it never
-    # replaces the report of a run of issue 4's targets.
-    stem = "regression" if only == ["regression"] else "latest"
+    # A run of the regression or the out-of-core section alone has its own
+    # files, so that it never replaces the report of a run of issue 4's targets.
+    stem = (
+        only[0] if only in (["regression"], ["out-of-core"], ["search"]) else "latest"
+    )
 
     def wanted(*targets):
         return only is None or any(t in only for t in targets)
@@ -1635,6 +2426,10 @@ def main(argv=None):
         section("scaling", bench_scaling, cfg, use_torch, args.max_size)
     if wanted("regression"):
         section("regression", bench_regression, cfg)
+    if wanted("out-of-core"):
+        section("out_of_core", bench_out_of_core, mode)
+    if wanted("search"):
+        section("search", bench_search, mode)
 
     results["machine"] = machine_info(use_torch)
     results["load_average_end"] = list(os.getloadavg())
@@ -1643,6 +2438,10 @@ def main(argv=None):
     if results.get("regression"):
         results["regression_targets"] = evaluate_regression_targets(
             results["regression"]
+        )
+    if results.get("out_of_core"):
+        results["out_of_core_targets"] = evaluate_out_of_core_targets(
+            results["out_of_core"]
         )
 
     args.output.mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,8 @@ exclude_patterns = [
     "Thumbs.db",
     ".DS_Store",
     "**.ipynb_checkpoints",
+    # Fragments that a page pulls in with ".. include::", not pages of their own.
+    "**/_*.rst",
 ]
 root_doc = "index"
 language = "en"
