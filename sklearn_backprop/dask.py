@@ -177,7 +177,7 @@ def fit_out_of_core(
     >>> print(f"{clf.score(X / 16, y):.2f}")
     0.9...
     """
-    dask, da = _import_dask()
+    _, da = _import_dask()  # the ImportError, with its hint, before anything else
     if not hasattr(estimator, "partial_fit"):
         raise TypeError(
             f"{type(estimator).__name__} has no partial_fit method: "
@@ -204,14 +204,7 @@ def fit_out_of_core(
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     row_chunks = X.chunks[0]
-    blocks = _BlockSource(
-        dask,
-        X,
-        {"y": y, "sample_weight": sample_weight},
-        row_chunks,
-        da,
-        scheduler,
-    )
+    blocks = _BlockSource(X, {"y": y, "sample_weight": sample_weight}, scheduler)
     nonempty = [index for index, size in enumerate(row_chunks) if size > 0]
     rng = check_random_state(random_state)
     orders = [
@@ -282,10 +275,12 @@ def _check_int(value, name, *, minimum, auto=False):
 
 
 class _BlockSource:
-    """The row blocks of X, with the matching rows of y and sample_weight."""
+    """The row blocks of X (whole rows), with the matching rows of the other
+    ``arrays`` (y and sample_weight), each a Dask array, in memory, or None."""
 
-    def __init__(self, dask, X, arrays, row_chunks, da, scheduler):
-        self._dask = dask
+    def __init__(self, X, arrays, scheduler):
+        self._dask, da = _import_dask()
+        row_chunks = X.chunks[0]
         self._scheduler = scheduler
         # Unoptimised: X's and y's blocks keep the keys of the tasks they share
         # (one read of a file for both, say), which one compute then runs once.

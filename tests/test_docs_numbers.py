@@ -125,19 +125,23 @@ def test_code_blocks_quote_lines_of_the_module_they_name():
     assert n_lines >= 25  # notebook_to_code.rst quotes the training step
 
 
+# The lines of _network.py from the output error to the backward pass, which
+# backprop.rst and implementation.rst both quote.
+BACKWARD_PASS_LINES = [
+    "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])",
+    "output_delta *= (sample_weight / batch_weight)[:, None]",
+    "np.matmul(a_prev.T, delta, out=coef_grads[layer])",
+    "np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])",
+    "coef_grads[layer] += penalty",
+    "np.sum(delta, axis=0, out=intercept_grads[layer])",
+    "np.matmul(delta, coefs[layer].T, out=hidden_delta)",
+]
+
 # The code that pages quote inline, with the module it comes from. When a line
 # of the code changes, the test names the passages to update.
 QUOTES = {
     "backprop.rst": {
-        "_network.py": [
-            "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])",
-            "output_delta *= (sample_weight / batch_weight)[:, None]",
-            "np.matmul(a_prev.T, delta, out=coef_grads[layer])",
-            "np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])",
-            "coef_grads[layer] += penalty",
-            "np.sum(delta, axis=0, out=intercept_grads[layer])",
-            "np.matmul(delta, coefs[layer].T, out=hidden_delta)",
-        ],
+        "_network.py": BACKWARD_PASS_LINES,
         "_losses.py": ["np.subtract(A, Y, out=out)"],
     },
     "regression.rst": {
@@ -160,13 +164,7 @@ QUOTES = {
             "out += intercept",
             "data_loss = float(sample_weight @ cost.fn(Y, Z_out))",
             "(data_loss + penalty) / batch_weight",
-            "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])",
-            "output_delta *= (sample_weight / batch_weight)[:, None]",
-            "np.matmul(a_prev.T, delta, out=coef_grads[layer])",
-            "np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])",
-            "coef_grads[layer] += penalty",
-            "np.sum(delta, axis=0, out=intercept_grads[layer])",
-            "np.matmul(delta, coefs[layer].T, out=hidden_delta)",
+            *BACKWARD_PASS_LINES,
             "derivative(a_prev, hidden_delta)",
             "rng.uniform(-bound, bound, size=coef.shape)",
         ],

@@ -218,14 +218,26 @@ def fits_by_process(log):
     return Counter(int(line) for line in Path(log).read_text().split())
 
 
-def assert_fitted_elsewhere(search, log, worker_pids):
-    """Every fit of the search ran in a worker, only the refit here."""
+def assert_fitted_elsewhere(search, log, worker_pids=None):
+    """Every fit of the search ran in another process (among ``worker_pids``,
+    when known), only the refit here; the fits per process."""
     counts = fits_by_process(log)
     n_fits = len(search.cv_results_["params"]) * search.n_splits_
     assert counts.pop(os.getpid()) == 1  # refit=True: the best, on all of X
     assert sum(counts.values()) == n_fits
-    assert set(counts) <= set(worker_pids)
+    if worker_pids is not None:
+        assert set(counts) <= set(worker_pids)
     return counts
+
+
+def search_on_backend(make_search, backend, log):
+    """The search with n_jobs=1 here, and the same on joblib's ``backend``
+    with n_jobs=-1, its fits logged to ``log``: (reference, search)."""
+    reference = reference_run(make_search)
+    search, (X, y) = make_search(log)
+    with joblib.parallel_backend(backend):
+        search.set_params(n_jobs=-1).fit(X, y)
+    return reference, search
 
 
 # ----------------------------------------------------------------------
@@ -264,15 +276,11 @@ def worker_pids(client):
 
 @pytest.mark.parametrize("name", SEARCHES)
 def test_search_on_dask_equals_n_jobs_1(name, dask_client, tmp_path):
-    make_search = SEARCHES[name]
+    log = tmp_path / "fits"
     with time_limit():
-        reference = reference_run(make_search)
-        log = tmp_path / "fits"
-        search, (X, y) = make_search(log)
         pids = worker_pids(dask_client)
         assert all(address.startswith(f"tcp://{LOOPBACK}:") for address in pids)
-        with joblib.parallel_backend("dask"):
-            search.set_params(n_jobs=-1).fit(X, y)
+        reference, search = search_on_backend(SEARCHES[name], "dask", log)
     assert_same_search(search, reference)
     counts = assert_fitted_elsewhere(search, log, pids.values())
     assert len(counts) == N_WORKERS  # both workers fitted
@@ -434,15 +442,9 @@ def ray_workers():
 
 @pytest.mark.parametrize("name", SEARCHES)
 def test_search_on_ray_equals_n_jobs_1(name, ray_workers, tmp_path):
-    make_search = SEARCHES[name]
+    log = tmp_path / "fits"
     with time_limit():
-        reference = reference_run(make_search)
-        log = tmp_path / "fits"
-        search, (X, y) = make_search(log)
-        with joblib.parallel_backend("ray"):
-            search.set_params(n_jobs=-1).fit(X, y)
+        reference, search = search_on_backend(SEARCHES[name], "ray", log)
     assert_same_search(search, reference)
-    counts = fits_by_process(log)
-    assert counts.pop(os.getpid()) == 1  # the refit
-    assert sum(counts.values()) == len(search.cv_results_["params"]) * 3
+    counts = assert_fitted_elsewhere(search, log)
     assert 1 <= len(counts) <= N_WORKERS
