@@ -4,10 +4,12 @@ Every function works in place on a preallocated buffer (and returns it): the
 training loop reuses one buffer per layer for every minibatch instead of
 allocating new arrays.
 Registries hold plain module-level functions, so estimators that store only the
-*names* stay picklable and cloneable.
+*names* stay picklable and cloneable. They work on the arrays of any array API
+namespace (see ``_array_api``): NumPy's functions write into the buffer with
+``out=``, other namespaces compute and copy.
 """
 
-import numpy as np
+from ._array_api import apply_into, get_namespace, maximum_into
 
 
 def inplace_identity(Z):
@@ -31,7 +33,7 @@ def inplace_logistic(Z):
     user guide's reviewer on the 2-core benchmark machine, NumPy 2.4.6).
     """
     Z *= 0.5
-    np.tanh(Z, out=Z)
+    apply_into(get_namespace(Z).tanh, Z, out=Z)
     Z *= 0.5
     Z += 0.5
     return Z
@@ -39,17 +41,17 @@ def inplace_logistic(Z):
 
 def inplace_tanh(Z):
     """Apply the hyperbolic tangent in place: a = tanh(z)."""
-    return np.tanh(Z, out=Z)
+    return apply_into(get_namespace(Z).tanh, Z, out=Z)
 
 
 def inplace_relu(Z):
     """Apply the rectified linear unit in place: a = max(z, 0)."""
-    return np.maximum(Z, 0, out=Z)
+    return maximum_into(Z, 0, out=Z)
 
 
 def inplace_exp(Z):
     """Apply the exponential in place: a = exp(z), the output of a Poisson model."""
-    return np.exp(Z, out=Z)
+    return apply_into(get_namespace(Z).exp, Z, out=Z)
 
 
 def inplace_softmax(Z):
@@ -58,9 +60,10 @@ def inplace_softmax(Z):
     The row maximum is subtracted first so that ``exp`` never overflows; the
     result is unchanged because softmax is invariant to shifting a row.
     """
-    Z -= Z.max(axis=1, keepdims=True)
-    np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    xp = get_namespace(Z)
+    Z -= xp.max(Z, axis=1, keepdims=True)
+    apply_into(xp.exp, Z, out=Z)
+    Z /= xp.sum(Z, axis=1, keepdims=True)
     return Z
 
 
@@ -91,7 +94,7 @@ def inplace_logistic_derivative(A, delta):
     delta *= A
     A -= 1  # a - 1 = -(1 - a), exactly
     delta *= A
-    np.negative(delta, out=delta)  # delta * a * (1 - a)
+    delta *= -1  # delta * a * (1 - a): a change of sign, exact
 
 
 def inplace_tanh_derivative(A, delta):
@@ -99,12 +102,12 @@ def inplace_tanh_derivative(A, delta):
     A *= A
     A -= 1  # a^2 - 1 = -(1 - a^2), exactly
     delta *= A
-    np.negative(delta, out=delta)  # delta * (1 - a^2)
+    delta *= -1  # delta * (1 - a^2): a change of sign, exact
 
 
 def inplace_relu_derivative(A, delta):
     """f'(z) = 1 where z > 0 (equivalently a > 0), else 0; overwrites A."""
-    np.sign(A, out=A)  # a >= 0, so sign(a) is 1 where a > 0 and 0 elsewhere
+    apply_into(get_namespace(A).sign, A, out=A)  # a >= 0: 1 where a > 0, else 0
     delta *= A
 
 

@@ -35,6 +35,20 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import __version__
 from ._activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from ._array_api import (
+    all_finite,
+    asarray,
+    copy_array,
+    float_dtypes,
+    float_value,
+    get_namespace,
+    input_namespace,
+    is_numpy,
+    namespace_and_device,
+    numpy_dtype,
+    to_namespace,
+    to_numpy,
+)
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
 from ._lbfgs import CONVERGED, FullBatchObjective
 from ._lbfgs import minimize as minimize_lbfgs
@@ -283,16 +297,22 @@ class BaseBackpropMLP(
         new_weights = not (continuing and hasattr(self, "coefs_"))
         if sp.issparse(y):
             y = y.toarray()  # a sparse multilabel indicator matrix
+        # With scikit-learn's array_api_dispatch on, X stays in its namespace
+        # and on its device, and so does the training; the targets and the
+        # weights are checked and encoded on the host (small, once per call).
+        xp_in = input_namespace(X)
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
-            dtype=_FLOAT_DTYPES,
+            dtype=float_dtypes(xp_in, getattr(X, "device", None)),
             multi_output=True,
             reset=reset,
         )
-        dtype = X.dtype
+        xp, device = namespace_and_device(X)
+        y = to_numpy(y)
+        dtype = numpy_dtype(X.dtype)  # the host's dtype of the same name
         if incremental:
             call = "partial_fit"
         else:
@@ -304,8 +324,8 @@ class BaseBackpropMLP(
         if reset or not hasattr(self, "_rng"):
             self._rng = check_random_state(self.random_state)
 
-        validation_set = self._validation_set(*validation, dtype)
-        Y = self._encode_targets(y, dtype)
+        validation_set = self._validation_set(*validation, dtype, xp, device)
+        Y = asarray(self._encode_targets(y, dtype), xp, device)
 
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         if reset or new_weights:
@@ -313,16 +333,17 @@ class BaseBackpropMLP(
         if new_weights:
             # Drawn before the early-stopping split, from the same generator,
             # as scikit-learn does: one seed, the same draws in both packages.
-            params = FlatParameters(layer_units, dtype)
+            params = FlatParameters(layer_units, X.dtype, xp, device)
             initialize(params, self.activation, self.out_activation_, self._rng)
             self.coefs_, self.intercepts_ = params.coefs, params.intercepts
-        params = self._pack_params(layer_units, dtype)
+        params = self._pack_params(layer_units, X.dtype, xp, device)
         if (
             self.early_stopping
             and self.solver in STOCHASTIC_SOLVERS
             and validation_set is None
         ):
             X, y, Y, weights, validation_set = self._hold_out(X, y, Y, weights)
+        weights_host, weights = weights, asarray(weights, xp, device)
         if validation_set is not None and self.validation_scores_ is None:
             self.validation_scores_, self.validation_loss_curve_ = [], []
 
@@ -342,6 +363,7 @@ class BaseBackpropMLP(
             max_iter=max_iter,
             incremental=incremental,
             callbacks=IterationCallbacks(callback_ctx, self, X, y, metadata),
+            weights_host=weights_host,
         )
         callback_ctx.call_on_fit_task_end(
             estimator=self,
@@ -376,8 +398,11 @@ class BaseBackpropMLP(
         return [int(size) for size in sizes]
 
     def _sample_weights(self, X, y, sample_weight, dtype, *, name="sample_weight"):
-        """Validated sample weights times the head's target weights, as 1-D."""
+        """Validated sample weights times the head's target weights, as 1-D,
+        on the host (a NumPy array), whatever the namespace of X."""
         n_samples = X.shape[0]
+        if sample_weight is not None and not isinstance(sample_weight, numbers.Real):
+            sample_weight = to_numpy(sample_weight)
         if sample_weight is None:
             weights = np.ones(n_samples, dtype=dtype)
         elif isinstance(sample_weight, numbers.Real):
@@ -411,7 +436,7 @@ class BaseBackpropMLP(
             )
         return weights
 
-    def _validation_set(self, X_val, y_val, sample_weight_val, dtype):
+    def _validation_set(self, X_val, y_val, sample_weight_val, dtype, xp, device):
         """Validate an explicit validation set; None when there is none."""
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together.")
@@ -420,13 +445,17 @@ class BaseBackpropMLP(
                 raise ValueError("sample_weight_val is given without X_val and y_val.")
             return None
         X_val = validate_data(
-            self, X_val, accept_sparse=["csr", "csc"], dtype=dtype, reset=False
+            self,
+            to_namespace(X_val, xp, device) if not is_numpy(xp) else X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=dtype if is_numpy(xp) else getattr(xp, dtype.name),
+            reset=False,
         )
         if sp.issparse(X_val):
             X_val = X_val.tocsr()
         if sp.issparse(y_val):
             y_val = y_val.toarray()
-        y_val = self._validate_targets(np.asarray(y_val), reset=False, call="y_val")
+        y_val = self._validate_targets(to_numpy(y_val), reset=False, call="y_val")
         if X_val.shape[0] != y_val.shape[0]:
             raise ValueError(
                 f"X_val has {X_val.shape[0]} samples but y_val has "
@@ -436,7 +465,10 @@ class BaseBackpropMLP(
             X_val, y_val, sample_weight_val, dtype, name="sample_weight_val"
         )
         return ValidationSet(
-            X_val, y_val, self._encode_targets(y_val, dtype), weights_val
+            X_val,
+            y_val,
+            asarray(self._encode_targets(y_val, dtype), xp, device),
+            weights_val,
         )
 
     def _hold_out(self, X, y, Y, weights):
@@ -460,14 +492,29 @@ class BaseBackpropMLP(
             counts = np.unique(stratify, return_counts=True)[1]
             if counts.min() < 2 or min(n_held, n_samples - n_held) < len(counts):
                 stratify = None
-        X, X_held, y, y_held, Y, Y_held, weights, weights_held = train_test_split(
-            X,
-            y,
-            Y,
-            weights,
+        # The split is drawn on row numbers, on the host, and applied to each
+        # array where it lives (the same rows as splitting the arrays).
+        train, held = train_test_split(
+            np.arange(n_samples),
             test_size=n_held,
             random_state=self._rng,
             stratify=stratify,
+        )
+        xp, device = namespace_and_device(X)
+        if is_numpy(xp):
+            X, X_held, Y, Y_held = X[train], X[held], Y[train], Y[held]
+        else:
+            train_rows, held_rows = (
+                asarray(train, xp, device),
+                asarray(held, xp, device),
+            )
+            X, X_held = xp.take(X, train_rows, axis=0), xp.take(X, held_rows, axis=0)
+            Y, Y_held = xp.take(Y, train_rows, axis=0), xp.take(Y, held_rows, axis=0)
+        y, y_held, weights, weights_held = (
+            y[train],
+            y[held],
+            weights[train],
+            weights[held],
         )
         for part, part_weights in (("training", weights), ("validation", weights_held)):
             if not np.any(part_weights > 0):
@@ -494,7 +541,7 @@ class BaseBackpropMLP(
         self.validation_loss_curve_ = None
         self.best_validation_score_ = None
 
-    def _pack_params(self, layer_units, dtype):
+    def _pack_params(self, layer_units, dtype, xp=np, device=None):
         """Copy the current ``coefs_``/``intercepts_`` into one flat buffer.
 
         Reading the public attributes on every call (rather than a private
@@ -502,8 +549,8 @@ class BaseBackpropMLP(
         with ``warm_start``; afterwards ``coefs_`` are views into the buffer.
         """
         expected = list(zip(layer_units, layer_units[1:]))
-        got_coefs = [np.shape(coef) for coef in self.coefs_]
-        got_intercepts = [np.shape(b) for b in self.intercepts_]
+        got_coefs = [tuple(np.shape(coef)) for coef in self.coefs_]
+        got_intercepts = [tuple(np.shape(b)) for b in self.intercepts_]
         if got_coefs != expected or got_intercepts != [(o,) for _, o in expected]:
             raise ValueError(
                 "coefs_ and intercepts_ do not match the network's layer sizes "
@@ -511,11 +558,13 @@ class BaseBackpropMLP(
                 f"shapes {got_intercepts}. Use warm_start=False to start afresh."
             )
         params = FlatParameters.from_arrays(
-            [np.asarray(c) for c in self.coefs_],
-            [np.asarray(b) for b in self.intercepts_],
+            [to_namespace(c, xp, device) for c in self.coefs_],
+            [to_namespace(b, xp, device) for b in self.intercepts_],
             dtype,
+            xp,
+            device,
         )
-        if not np.all(np.isfinite(params.flat)):
+        if not all_finite(params.flat):
             raise ValueError("coefs_ or intercepts_ contain NaN or infinity.")
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         return params
@@ -534,6 +583,7 @@ class BaseBackpropMLP(
         max_iter,
         incremental,
         callbacks,
+        weights_host,
     ):
         """Up to ``max_iter`` epochs, with their bookkeeping.
 
@@ -541,9 +591,12 @@ class BaseBackpropMLP(
         (training and validation); an interruption before that restores the
         weights and optimiser state of the last completed epoch.
         """
-        signature = (params.flat.size, params.flat.dtype.name, self.solver)
+        n_params = params.flat.shape[0]
+        signature = (n_params, str(params.flat.dtype), self.solver)
         if not incremental or self._optimizer_signature != signature:
-            self._optimizer = make_optimizer(self, params.flat.size, params.flat.dtype)
+            self._optimizer = make_optimizer(
+                self, n_params, params.flat.dtype, like=params.flat
+            )
             self._optimizer_signature = signature
         n_samples = X.shape[0]
         batch_size = min(
@@ -551,9 +604,9 @@ class BaseBackpropMLP(
         )
         workspace = Workspace(X, Y, params, batch_size)
         running_score = self._running_score(Y, weights)
-        total_weight = float(weights.sum())
+        total_weight = float(weights_host.sum())
         indices = np.arange(n_samples)
-        last_good = params.flat.copy()  # the weights of the last completed epoch
+        last_good = copy_array(params.flat)  # the weights of the last completed epoch
         self.n_iter_ = 0
         for epoch in range(1, max_iter + 1):
             start_time = time.perf_counter()
@@ -576,6 +629,7 @@ class BaseBackpropMLP(
                     alpha=self.alpha,
                     running_score=running_score,
                     progress=self.verbose >= 2,
+                    weights_host=weights_host,
                 )
                 if self._diverged(loss_sum, params, workspace):
                     params.flat[...] = last_good
@@ -624,7 +678,7 @@ class BaseBackpropMLP(
         tops out at 3.4e38), so the last minibatch is run once more through the
         updated network: one extra forward pass per epoch.
         """
-        if not (np.isfinite(loss_sum) and np.all(np.isfinite(params.flat))):
+        if not (np.isfinite(loss_sum) and all_finite(params.flat)):
             return True
         if workspace.last_batch is None:
             return False
@@ -637,7 +691,7 @@ class BaseBackpropMLP(
                 self.activation,
             )
             ACTIVATIONS[self.out_activation_](outputs)  # exp outputs can overflow
-            return not np.all(np.isfinite(outputs))
+            return not all_finite(outputs)
 
     def _divergence_error(self):
         what = "epoch" if self.solver in STOCHASTIC_SOLVERS else "iteration"
@@ -676,6 +730,7 @@ class BaseBackpropMLP(
         max_iter,
         incremental,
         callbacks,
+        weights_host,
     ):
         """Minimise the full-batch loss with L-BFGS-B, recording each iteration.
 
@@ -687,7 +742,7 @@ class BaseBackpropMLP(
             X, Y, weights, params, self.activation, self.out_activation_, self.alpha
         )
         running_score = self._running_score(Y, weights)
-        last_good = params.flat.copy()  # the weights of the last iteration
+        last_good = copy_array(params.flat)  # the weights of the last iteration
         self.n_iter_ = 0
         iteration_start = time.perf_counter()
 
@@ -714,7 +769,7 @@ class BaseBackpropMLP(
         try:
             result = minimize_lbfgs(
                 evaluate,
-                params.flat,
+                to_numpy(params.flat),
                 max_iter=max_iter,
                 max_fun=self.max_fun,
                 tol=self.tol,
@@ -731,7 +786,7 @@ class BaseBackpropMLP(
         if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
             params.flat[...] = last_good
             raise self._divergence_error()
-        params.flat[...] = result.x
+        objective.set_point(result.x)
         self.loss_ = float(result.fun)
         self.best_loss_ = self._best_loss
         if result.status != CONVERGED and not result.stopped_by_callback:
@@ -754,9 +809,12 @@ class BaseBackpropMLP(
         X_val, y_val, Y_val, weights_val = validation_set
         Z = self._output_preactivations(X_val)
         loss = LOSSES[self.out_activation_]
+        xp, device = namespace_and_device(Z)
         with np.errstate(over="ignore", invalid="ignore"):
-            val_loss = float(weights_val @ loss.fn(Y_val, Z)) / float(weights_val.sum())
-        y_pred = self._predict_from_preactivations(Z)
+            val_loss = float_value(
+                asarray(weights_val, xp, device) @ loss.fn(Y_val, Z)
+            ) / float(weights_val.sum())
+        y_pred = to_numpy(self._predict_from_preactivations(Z))
         return val_loss, self._score_predictions(y_val, y_pred, weights_val)
 
     def _record_iteration(self, loss, train_score, val_loss, val_score):
@@ -791,7 +849,7 @@ class BaseBackpropMLP(
             else:
                 self._no_improvement_count = 0
             if improved:
-                self._best_params = params.flat.copy()
+                self._best_params = copy_array(params.flat)
         elif self.loss_curve_[-1] > self._best_loss - self.tol:
             self._no_improvement_count += 1
         else:
@@ -842,8 +900,22 @@ class BaseBackpropMLP(
     # cache and memory stays bounded whatever the number of samples.
     _predict_chunk_size = 4096
 
-    def _validate_X_predict(self, X):
+    def _validate_X_predict(self, X, method):
         check_is_fitted(self)
+        xp_fit, device_fit = namespace_and_device(self.coefs_[0])
+        xp_in = input_namespace(X)
+        if xp_in is not xp_fit or (
+            not is_numpy(xp_fit) and getattr(X, "device", None) != device_fit
+        ):
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the "
+                "same namespace and the same device as those passed to fit(): "
+                f"fitted on {xp_fit.__name__} (device {device_fit}), got "
+                f"{xp_in.__name__} (device {getattr(X, 'device', None)}): move "
+                "the data where the model is (with scikit-learn's "
+                "array_api_dispatch on, for a model fitted on another "
+                "namespace)."
+            )
         # Values beyond float32's range become inf in the cast, which the
         # finiteness check then reports clearly; the cast itself stays quiet.
         with np.errstate(over="ignore"):
@@ -864,22 +936,30 @@ class BaseBackpropMLP(
         on one fitted model never share memory.
         """
         coefs, intercepts = self.coefs_[:n_layers], self.intercepts_[:n_layers]
+        xp, device = namespace_and_device(coefs[0])
         dtype = coefs[0].dtype
         layer_units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
         n_samples = X.shape[0]
         chunk = min(self._predict_chunk_size, max(n_samples, 1))
-        activations = allocate_activations(layer_units, chunk, dtype)
-        Z = np.empty((n_samples, layer_units[-1]), dtype=dtype)
+        activations = allocate_activations(layer_units, chunk, dtype, xp, device)
+        shape = (n_samples, layer_units[-1])
+        if is_numpy(xp):
+            Z = np.empty(shape, dtype=dtype)
+        else:
+            Z = xp.empty(shape, dtype=dtype, device=device)
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n_samples, chunk):
                 rows = slice(start, min(start + chunk, n_samples))
-                Z[rows] = forward_pass(
-                    coefs, intercepts, X[rows], activations, self.activation
+                Z[rows, ...] = forward_pass(
+                    coefs, intercepts, X[rows, ...], activations, self.activation
                 )
-        if np.any(np.isnan(Z)):
+        if bool(xp.any(xp.isnan(Z))):
+            largest = (
+                float_value(xp.max(xp.abs(X))) if not sp.issparse(X) else abs(X).max()
+            )
             raise ValueError(
                 "The network's outputs overflowed to NaN on this input (its "
-                f"values reach {abs(X).max():.3g}); scale the inputs as the "
+                f"values reach {largest:.3g}); scale the inputs as the "
                 "training data was scaled, or train in float64."
             )
         return Z
@@ -887,11 +967,15 @@ class BaseBackpropMLP(
     def _output_preactivations(self, X):
         """z_L for every row of a validated X, never infinite."""
         Z = self._forward_in_chunks(X, len(self.coefs_))
-        if not np.all(np.isfinite(Z)):
+        if not all_finite(Z):
             # An output of +-inf is a certain class or an extreme value: keep
             # it finite so that what is computed from it stays well defined.
-            finite_max = np.finfo(Z.dtype).max
-            np.clip(Z, -finite_max, finite_max, out=Z)
+            xp = get_namespace(Z)
+            finite_max = float(xp.finfo(Z.dtype).max)
+            if is_numpy(xp):
+                np.clip(Z, -finite_max, finite_max, out=Z)
+            else:
+                Z[...] = xp.clip(Z, min=-finite_max, max=finite_max)
         return Z
 
     def transform(self, X):
@@ -912,7 +996,7 @@ class BaseBackpropMLP(
             The activations a_l = f(z_l) of the chosen hidden layer, in the
             dtype of the weights.
         """
-        X = self._validate_X_predict(X)
+        X = self._validate_X_predict(X, "transform")
         layer = self._transform_layer_index()
         hidden = self._forward_in_chunks(X, layer + 1)
         ACTIVATIONS[self.activation](hidden)  # a_l = f(z_l) of that hidden layer
@@ -988,7 +1072,23 @@ class BaseBackpropMLP(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # Array API dispatch needs scikit-learn's own support (tested from
+        # 1.9) and SciPy >= 1.14 (scikit-learn's condition for turning it on).
+        tags.array_api_support = _ARRAY_API_AVAILABLE
         return tags
+
+
+def _array_api_available():
+    import scipy
+    import sklearn
+    from sklearn.utils.fixes import parse_version
+
+    return parse_version(sklearn.__version__).release >= (1, 9) and parse_version(
+        scipy.__version__
+    ).release >= (1, 14)
+
+
+_ARRAY_API_AVAILABLE = _array_api_available()
 
 
 def _shallow(value):

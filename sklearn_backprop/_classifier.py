@@ -16,8 +16,10 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._activations import ACTIVATIONS
+from ._array_api import asarray, astype, float_value, get_namespace, is_numpy
 from ._base import BaseBackpropMLP, check_stochastic_solver, store_init_params
 from ._docstrings import fill_docstring
+from ._losses import _logsumexp_rows, _softplus
 
 
 @fill_docstring(score="accuracy")
@@ -325,6 +327,18 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
     def _predict_from_preactivations(self, Z):
         # sigmoid and softmax are increasing, so thresholds and argmax can be
         # taken on z directly: sigmoid(z) > 1/2 exactly when z > 0.
+        xp = get_namespace(Z)
+        if not is_numpy(xp):
+            # The labels follow X to its namespace and device (numeric ones).
+            if self._multilabel:
+                return xp.astype(Z > 0, xp.int64)
+            device = Z.device
+            classes = asarray(self.classes_, xp, device)
+            if Z.shape[1] == 1:
+                chosen = xp.astype(Z[:, 0] > 0, xp.int64)
+            else:
+                chosen = xp.argmax(Z, axis=1)
+            return xp.take(classes, chosen)
         if self._multilabel:
             return (Z > 0).astype(int)
         if Z.shape[1] == 1:
@@ -344,7 +358,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels.
         """
-        Z = self._output_preactivations(self._validate_X_predict(X))
+        Z = self._output_preactivations(self._validate_X_predict(X, "predict"))
         return self._predict_from_preactivations(Z)
 
     def predict_proba(self, X):
@@ -365,10 +379,13 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             Class probabilities, in the order of ``classes_``, in the dtype of
             the weights.
         """
-        Z = self._output_preactivations(self._validate_X_predict(X))
+        Z = self._output_preactivations(self._validate_X_predict(X, "predict_proba"))
         if self.out_activation_ == "softmax":
             ACTIVATIONS["softmax"](Z)
             return Z
+        xp = get_namespace(Z)
+        if not is_numpy(xp):
+            return _sigmoid_probabilities(Z, self._multilabel, xp)
         if self._multilabel:
             expit(Z, out=Z)
             return Z
@@ -400,7 +417,12 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, in the order of ``classes_``.
         """
-        Z = self._output_preactivations(self._validate_X_predict(X))
+        Z = self._output_preactivations(
+            self._validate_X_predict(X, "predict_log_proba")
+        )
+        xp = get_namespace(Z)
+        if not is_numpy(xp):
+            return _log_probabilities(Z, self.out_activation_, self._multilabel, xp)
         if self.out_activation_ == "softmax":
             return Z - logsumexp(Z, axis=1, keepdims=True)
         log_sigmoid = -np.logaddexp(0, -Z)  # log sigmoid(z) = -log(1 + exp(-z))
@@ -428,15 +450,62 @@ class _RunningAccuracy:
         self.correct = self.total = 0.0
 
     def add(self, outputs, Y, weights):
-        """Count a minibatch: ``outputs`` are sigmoid or softmax outputs a_L."""
+        """Count a minibatch: ``outputs`` are sigmoid or softmax outputs a_L.
+
+        NumPy's counts are Python floats; another namespace's stay 0-d arrays
+        on its device until ``value`` reads them, once per epoch.
+        """
+        xp = get_namespace(outputs)
         if self.multilabel:
-            hits = np.all((outputs > 0.5) == (Y > 0.5), axis=1)
+            hits = xp.all((outputs > 0.5) == (Y > 0.5), axis=1)
         elif outputs.shape[1] == 1:
             hits = (outputs[:, 0] > 0.5) == (Y[:, 0] > 0.5)
         else:
-            hits = np.argmax(outputs, axis=1) == np.argmax(Y, axis=1)
-        self.correct += float(weights @ hits.astype(weights.dtype))
-        self.total += float(weights.sum())
+            hits = xp.argmax(outputs, axis=1) == xp.argmax(Y, axis=1)
+        correct = weights @ astype(hits, weights.dtype)
+        total = xp.sum(weights)
+        if is_numpy(xp):
+            correct, total = float(correct), float(total)
+        self.correct = self.correct + correct
+        self.total = self.total + total
 
     def value(self):
-        return self.correct / self.total if self.total else 0.0
+        total = float_value(self.total)
+        return float_value(self.correct) / total if total else 0.0
+
+
+def _expit(Z, xp):
+    """The logistic sigmoid, 1 / (1 + exp(-z)), in namespace ``xp``."""
+    return 1.0 / (1.0 + xp.exp(-Z))
+
+
+def _log_sigmoid(Z, xp):
+    """log sigmoid(z) = -log(1 + exp(-z)), computed stably."""
+    return -_softplus(-Z, xp)
+
+
+def _log_softmax(Z, xp):
+    """z - log sum_k exp(z_k), by rows."""
+    return Z - _logsumexp_rows(Z, xp)[:, None]
+
+
+def _sigmoid_probabilities(Z, multilabel, xp):
+    """predict_proba of sigmoid outputs, in any array API namespace."""
+    if multilabel:
+        return _expit(Z, xp)
+    if Z.shape[1] == 1:
+        return xp.concat([_expit(-Z, xp), _expit(Z, xp)], axis=1)
+    log_sigmoid = _log_sigmoid(Z, xp)
+    return xp.exp(_log_softmax(log_sigmoid, xp))
+
+
+def _log_probabilities(Z, out_activation, multilabel, xp):
+    """predict_log_proba, in any array API namespace."""
+    if out_activation == "softmax":
+        return _log_softmax(Z, xp)
+    log_sigmoid = _log_sigmoid(Z, xp)
+    if multilabel:
+        return log_sigmoid
+    if Z.shape[1] == 1:
+        return xp.concat([_log_sigmoid(-Z, xp), log_sigmoid], axis=1)
+    return _log_softmax(log_sigmoid, xp)

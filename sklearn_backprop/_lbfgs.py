@@ -4,12 +4,16 @@ the flat parameter vector, minimised by SciPy's L-BFGS-B.
 The objective is the same J as the minibatch solvers', computed on the whole
 training set at once: J = sum_i w_i loss_i / S + alpha / (2 S) sum_l ||W_l||^2.
 SciPy works in float64; a float32 network is evaluated in float32 and only the
-vector handed to SciPy (and its gradient) is float64.
+vector handed to SciPy (and its gradient) is float64. SciPy works on the host:
+for arrays of another namespace (a GPU's), the network is evaluated where the
+data are, and only the parameter vector and its gradient cross to the host and
+back, once per evaluation.
 """
 
 import numpy as np
 import scipy.optimize
 
+from ._array_api import asarray, float_value, get_namespace, is_numpy, to_numpy
 from ._minibatch import Workspace
 from ._network import loss_and_gradients
 
@@ -48,9 +52,18 @@ class FullBatchObjective:
         self.workspace = Workspace(X, Y, params, X.shape[0])
         self.evaluated_at = None  # theta of the last evaluation
 
+    def set_point(self, theta):
+        """Write the host vector ``theta`` into the network's parameters."""
+        flat = self.params.flat
+        xp = get_namespace(flat)
+        if is_numpy(xp):
+            flat[...] = theta
+        else:
+            flat[...] = asarray(theta, xp, flat.device, dtype=flat.dtype)
+
     def __call__(self, theta):
         """Return J(theta) and dJ/dtheta, both in float64, for SciPy."""
-        self.params.flat[...] = theta
+        self.set_point(theta)
         workspace = self.workspace
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss = loss_and_gradients(
@@ -67,7 +80,8 @@ class FullBatchObjective:
                 workspace.scratch,
             )
         self.evaluated_at = np.array(theta, copy=True)
-        gradient = workspace.grads.flat.astype(np.float64)
+        loss = float_value(loss)
+        gradient = to_numpy(workspace.grads.flat).astype(np.float64)
         if not (np.isfinite(loss) and np.all(np.isfinite(gradient))):
             # An infinite loss makes the line search step back; a NaN gradient
             # would poison the curvature pairs, so it is never handed over.
@@ -82,7 +96,7 @@ class FullBatchObjective:
         """
         if self.evaluated_at is None or not np.array_equal(theta, self.evaluated_at):
             self(theta)
-        return self.workspace.activations[-1][: self.X.shape[0]]
+        return self.workspace.activations[-1][: self.X.shape[0], ...]
 
 
 def minimize(objective, theta0, *, max_iter, max_fun, tol, on_iteration):

@@ -19,6 +19,31 @@ why the output layer needs no activation derivative.
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
+from ._array_api import get_namespace, is_numpy, subtract_into
+
+
+def _softplus(Z, xp):
+    """log(1 + exp(z)), never overflowing: max(z, 0) + log1p(exp(-|z|))."""
+    if is_numpy(xp):
+        return np.logaddexp(0, Z)
+    return xp.maximum(Z, 0) + xp.log1p(xp.exp(-xp.abs(Z)))
+
+
+def _logsumexp_rows(Z, xp):
+    """log sum_k exp(z_k) of each row, the row maximum taken out first."""
+    if is_numpy(xp):
+        return logsumexp(Z, axis=1)
+    row_max = xp.max(Z, axis=1, keepdims=True)
+    return row_max[:, 0] + xp.log(xp.sum(xp.exp(Z - row_max), axis=1))
+
+
+def _xlogx(Y, xp):
+    """y log y, with 0 log 0 = 0."""
+    if is_numpy(xp):
+        return xlogy(Y, Y)
+    positive = Y > 0
+    return xp.where(positive, Y * xp.log(xp.where(positive, Y, 1.0)), 0.0)
+
 
 class BinaryCrossEntropy:
     """Binary cross-entropy of independent sigmoid outputs, summed over outputs.
@@ -32,13 +57,14 @@ class BinaryCrossEntropy:
 
     @staticmethod
     def fn(Y, Z):
-        # log(1 + exp(z)) as logaddexp(0, z): exact for large |z|, never overflows.
-        return (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
+        # log(1 + exp(z)) computed stably: exact for large |z|, never overflows.
+        xp = get_namespace(Z)
+        return xp.sum(_softplus(Z, xp) - Y * Z, axis=1)
 
     @staticmethod
     def delta(Y, A, out=None):
         # dL/dz = dL/da * da/dz = (a - y) / (a (1 - a)) * a (1 - a) = a - y
-        return np.subtract(A, Y, out=out)
+        return A - Y if out is None else subtract_into(A, Y, out=out)
 
 
 class CategoricalCrossEntropy:
@@ -54,12 +80,13 @@ class CategoricalCrossEntropy:
     @staticmethod
     def fn(Y, Z):
         # logsumexp subtracts the row maximum before exp, so it never overflows.
-        return logsumexp(Z, axis=1) - (Y * Z).sum(axis=1)
+        xp = get_namespace(Z)
+        return _logsumexp_rows(Z, xp) - xp.sum(Y * Z, axis=1)
 
     @staticmethod
     def delta(Y, A, out=None):
         # dL/dz_k = a_k - y_k: the softmax Jacobian contracted with -y / a.
-        return np.subtract(A, Y, out=out)
+        return A - Y if out is None else subtract_into(A, Y, out=out)
 
 
 class SquaredError:
@@ -78,12 +105,15 @@ class SquaredError:
     @staticmethod
     def fn(Y, Z):
         residual = Z - Y
-        return 0.5 * np.einsum("ij,ij->i", residual, residual)
+        xp = get_namespace(Z)
+        if is_numpy(xp):
+            return 0.5 * np.einsum("ij,ij->i", residual, residual)
+        return 0.5 * xp.sum(residual * residual, axis=1)
 
     @staticmethod
     def delta(Y, A, out=None):
         # dL/dz = dL/da = a - y (the identity's derivative is 1)
-        return np.subtract(A, Y, out=out)
+        return A - Y if out is None else subtract_into(A, Y, out=out)
 
 
 class HalfPoissonDeviance:
@@ -99,12 +129,13 @@ class HalfPoissonDeviance:
 
     @staticmethod
     def fn(Y, Z):
-        return (np.exp(Z) - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
+        xp = get_namespace(Z)
+        return xp.sum(xp.exp(Z) - Y * Z + _xlogx(Y, xp) - Y, axis=1)
 
     @staticmethod
     def delta(Y, A, out=None):
         # dL/dz = (1 - y / a) * da/dz = (1 - y / a) a = a - y
-        return np.subtract(A, Y, out=out)
+        return A - Y if out is None else subtract_into(A, Y, out=out)
 
 
 # Keyed by the output activation that each loss is paired with.

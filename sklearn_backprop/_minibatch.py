@@ -4,11 +4,21 @@ The loop gathers each minibatch into fixed buffers, runs the network's forward
 and backward pass (:func:`~sklearn_backprop._network.loss_and_gradients`), and
 hands the gradient to the optimiser. It knows nothing about labels: the
 estimator passes encoded targets and a running score to accumulate.
+
+On NumPy arrays, minibatches are gathered into fixed buffers and a minibatch
+whose loss is not finite ends the epoch at once. On other array API
+namespaces (a GPU's, say) the loop never reads a number back from the device
+until the epoch ends: the batch weights are summed on the host from the
+host's copy of the weights and the host's row order, and the loss (and the
+running score) accumulate on the device, read once per epoch.
 """
+
+import contextlib
 
 import numpy as np
 import scipy.sparse as sp
 
+from ._array_api import asarray, float_value, get_namespace, is_numpy
 from ._network import FlatParameters, allocate_activations, loss_and_gradients
 from ._progress import EpochProgressBar
 
@@ -38,32 +48,49 @@ class Workspace:
 
     def __init__(self, X, Y, params, batch_size):
         dtype = params.flat.dtype
+        xp = self.xp = get_namespace(params.flat)
+        device = self.device = None if is_numpy(xp) else params.flat.device
         layer_units = [X.shape[1]] + [coef.shape[1] for coef in params.coefs]
         self.batch_size = batch_size
-        self.activations = allocate_activations(layer_units, batch_size, dtype)
-        self.deltas = allocate_activations(layer_units, batch_size, dtype)
-        self.grads = FlatParameters(layer_units, dtype)
+        self.activations = allocate_activations(
+            layer_units, batch_size, dtype, xp, device
+        )
+        self.deltas = allocate_activations(layer_units, batch_size, dtype, xp, device)
+        self.grads = FlatParameters(layer_units, dtype, xp, device)
         # Scratch space of the parameters' size: the penalty's gradient, and
         # the optimiser's intermediate terms.
-        self.scratch = FlatParameters(layer_units, dtype)
+        self.scratch = FlatParameters(layer_units, dtype, xp, device)
         self.sparse_input = sp.issparse(X)
+        # NumPy gathers each minibatch into these buffers (take with out=);
+        # the other namespaces' take returns a new array, which their
+        # allocators (PyTorch's and CuPy's caching ones) make cheap.
+        numpy_buffers = is_numpy(xp)
         self.X = (
-            None if self.sparse_input else np.empty((batch_size, X.shape[1]), dtype)
+            np.empty((batch_size, X.shape[1]), dtype)
+            if numpy_buffers and not self.sparse_input
+            else None
         )
-        self.Y = np.empty((batch_size, Y.shape[1]), dtype)
-        self.weights = np.empty(batch_size, dtype)
+        self.Y = np.empty((batch_size, Y.shape[1]), dtype) if numpy_buffers else None
+        self.weights = np.empty(batch_size, dtype) if numpy_buffers else None
         self.last_batch = None
 
     def gather(self, X, Y, weights, indices, start):
         """The minibatch of rows ``indices[start:start + batch_size]``."""
-        batch = indices[start : start + self.batch_size]
-        n_rows = len(batch)
-        if self.sparse_input:
-            Xb = X[batch]  # CSR row selection copies only the selected rows
+        # The stop clamped: an array API slice may not run past the end.
+        batch = indices[start : min(start + self.batch_size, indices.shape[0])]
+        n_rows = batch.shape[0]
+        if not is_numpy(self.xp):
+            take = self.xp.take
+            Xb = take(X, batch, axis=0)
+            Yb = take(Y, batch, axis=0)
+            wb = take(weights, batch)
         else:
-            Xb = np.take(X, batch, axis=0, out=self.X[:n_rows])
-        Yb = np.take(Y, batch, axis=0, out=self.Y[:n_rows])
-        wb = np.take(weights, batch, out=self.weights[:n_rows])
+            if self.sparse_input:
+                Xb = X[batch]  # CSR row selection copies only the selected rows
+            else:
+                Xb = np.take(X, batch, axis=0, out=self.X[:n_rows])
+            Yb = np.take(Y, batch, axis=0, out=self.Y[:n_rows])
+            wb = np.take(weights, batch, out=self.weights[:n_rows])
         self.last_batch = Xb
         return Xb, Yb, wb
 
@@ -82,6 +109,7 @@ def train_epoch(
     alpha,
     running_score,
     progress=False,
+    weights_host=None,
 ):
     """One pass of minibatch updates over the rows in the order of ``indices``.
 
@@ -94,7 +122,8 @@ def train_epoch(
     weights : ndarray of shape (n_samples,)
         Sample weights (class weights included).
     indices : ndarray of shape (n_samples,)
-        The order in which rows are visited.
+        The order in which rows are visited, a NumPy array (drawn on the host;
+        copied to the device once per epoch for the other namespaces).
     params : FlatParameters
         Updated in place.
     workspace : Workspace
@@ -110,25 +139,43 @@ def train_epoch(
         network's outputs a_L computed on the way to the update.
     progress : bool, default=False
         Whether to draw a progress bar of the minibatches (on terminals).
+    weights_host : ndarray of shape (n_samples,), default=None
+        A NumPy copy of ``weights`` when they live on another namespace's
+        device: each minibatch's total weight is summed from it.
 
     Returns
     -------
     loss_sum : float
         Sum over minibatches of the batch loss times the batch's total weight;
-        not finite as soon as one minibatch's loss is not (the epoch then ends
-        at once).
+        not finite if one minibatch's loss was not (on NumPy, the epoch then
+        ends at once).
     """
-    loss_sum = 0.0
-    n_batches = -(-X.shape[0] // workspace.batch_size)
+    xp = workspace.xp
+    numpy_loop = is_numpy(xp)
+    if numpy_loop:
+        loss_sum, order = 0.0, indices
+        # Saturated units may overflow harmlessly (exp(-z) = inf gives a sigmoid
+        # of exactly 0); divergence is detected on the loss instead.
+        errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    else:
+        loss_sum = xp.zeros(
+            (), dtype=workspace.grads.flat.dtype, device=workspace.device
+        )
+        order = asarray(indices, xp, workspace.device)  # one copy per epoch
+        errors = contextlib.nullcontext()
+    batch_size = workspace.batch_size
+    n_batches = -(-X.shape[0] // batch_size)
     progress_bar = EpochProgressBar(n_batches) if progress else None
-    # Saturated units may overflow harmlessly (exp(-z) = inf gives a sigmoid of
-    # exactly 0); divergence is detected on the loss instead.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for batch, start in enumerate(range(0, X.shape[0], workspace.batch_size)):
+    with errors:
+        for batch, start in enumerate(range(0, X.shape[0], batch_size)):
             if progress_bar is not None:
                 progress_bar.update(batch)
-            Xb, Yb, wb = workspace.gather(X, Y, weights, indices, start)
-            batch_weight = float(wb.sum())
+            Xb, Yb, wb = workspace.gather(X, Y, weights, order, start)
+            if numpy_loop:
+                batch_weight = float(wb.sum())
+            else:
+                rows = indices[start : start + batch_size]
+                batch_weight = float(weights_host[rows].sum())
             if batch_weight == 0:
                 continue  # only zero-weight samples: no gradient
             batch_loss = loss_and_gradients(
@@ -143,14 +190,15 @@ def train_epoch(
                 workspace.activations,
                 workspace.deltas,
                 workspace.scratch,
+                batch_weight,
             )
-            if not np.isfinite(batch_loss):
+            if numpy_loop and not np.isfinite(batch_loss):
                 return batch_loss
             loss_sum += batch_loss * batch_weight
-            running_score.add(workspace.activations[-1][: Xb.shape[0]], Yb, wb)
+            running_score.add(workspace.activations[-1][: Xb.shape[0], ...], Yb, wb)
             optimizer.update_params(
                 params.flat, workspace.grads.flat, workspace.scratch.flat
             )
     if progress_bar is not None:
         progress_bar.close()
-    return loss_sum
+    return loss_sum if numpy_loop else float_value(loss_sum)

@@ -12,13 +12,22 @@ Notation (row-vector convention, one sample per row of a minibatch of n rows):
   ``dJ/dW_l = a_{l-1}^T delta_l + alpha W_l / S``; ``dJ/db_l = sum_i delta_l,i``.
 
 Everything here is a pure function of its arguments: buffers are passed in, so
-the estimator can give each call its own and two threads never share one.
+the estimator can give each call its own and two threads never share one. The
+arrays may be NumPy's (X also a SciPy sparse matrix) or any array API
+namespace's, all of one namespace and device (see ``_array_api``).
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES
+from ._array_api import (
+    asarray,
+    get_namespace,
+    is_numpy,
+    matmul_into,
+    multiply_into,
+    sum_rows_into,
+)
 from ._losses import LOSSES
 
 
@@ -32,27 +41,35 @@ class FlatParameters:
 
     ``coefs[l]`` and ``intercepts[l]`` are views into ``flat``, so the optimiser
     updates every layer with one vectorised operation while the backward pass
-    writes each layer's gradient straight into its slice with ``out=``.
+    writes each layer's gradient straight into its slice.
+
+    ``xp`` and ``device`` place the array: NumPy by default, or any array API
+    namespace whose reshape of a contiguous slice is a view (PyTorch, CuPy,
+    array-api-strict).
     """
 
-    def __init__(self, layer_units, dtype):
+    def __init__(self, layer_units, dtype, xp=np, device=None):
         shapes = layer_shapes(layer_units)
         n_params = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
-        self.flat = np.zeros(n_params, dtype=dtype)
+        if is_numpy(xp):
+            self.flat = np.zeros(n_params, dtype=dtype)
+        else:
+            self.flat = xp.zeros(n_params, dtype=dtype, device=device)
         self.coefs, self.intercepts = [], []
         start = 0
         for fan_in, fan_out in shapes:
             stop = start + fan_in * fan_out
-            self.coefs.append(self.flat[start:stop].reshape(fan_in, fan_out))
+            self.coefs.append(xp.reshape(self.flat[start:stop], (fan_in, fan_out)))
             start, stop = stop, stop + fan_out
             self.intercepts.append(self.flat[start:stop])
             start = stop
 
     @classmethod
-    def from_arrays(cls, coefs, intercepts, dtype):
-        """Pack existing per-layer arrays (copied and cast to ``dtype``)."""
+    def from_arrays(cls, coefs, intercepts, dtype, xp=np, device=None):
+        """Pack existing per-layer arrays (copied and cast to ``dtype``), which
+        must be of namespace ``xp`` on ``device``."""
         layer_units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
-        params = cls(layer_units, dtype)
+        params = cls(layer_units, dtype, xp, device)
         for target, source in zip(params.coefs + params.intercepts, coefs + intercepts):
             target[...] = source
         return params
@@ -73,6 +90,10 @@ def init_bound(fan_in, fan_out, activation):
 def initialize(params, hidden_activation, output_activation, rng):
     """Draw the starting weights and biases in place.
 
+    The numbers are drawn on the host, by NumPy's ``rng``, and copied to the
+    parameters' namespace and device: one seed gives the same network on every
+    device.
+
     Sigmoid hidden units are the reference notebook's network: each layer's
     weights uniform in +-init_bound of its own units' activation (4 times
     Glorot's for sigmoid units), biases zero. Any other hidden activation
@@ -81,29 +102,39 @@ def initialize(params, hidden_activation, output_activation, rng):
     one ``random_state`` gives both packages the same starting network.
     """
     n_layers = len(params.coefs)
+    xp = get_namespace(params.flat)
+    device = None if is_numpy(xp) else params.flat.device
+
+    def draw(bound, shape, target):
+        values = rng.uniform(-bound, bound, size=shape)
+        target[...] = asarray(values, xp, device, dtype=params.flat.dtype)
+
     for layer, (coef, intercept) in enumerate(zip(params.coefs, params.intercepts)):
+        shape = tuple(coef.shape)
         if hidden_activation == "logistic":
             last = layer == n_layers - 1
-            bound = init_bound(*coef.shape, output_activation if last else "logistic")
-            coef[...] = rng.uniform(-bound, bound, size=coef.shape)
+            bound = init_bound(*shape, output_activation if last else "logistic")
+            draw(bound, shape, coef)
             intercept[...] = 0
         else:
-            bound = init_bound(*coef.shape, "glorot")
-            coef[...] = rng.uniform(-bound, bound, size=coef.shape)
-            intercept[...] = rng.uniform(-bound, bound, size=intercept.shape)
+            bound = init_bound(*shape, "glorot")
+            draw(bound, shape, coef)
+            draw(bound, tuple(intercept.shape), intercept)
 
 
-def allocate_activations(layer_units, n_rows, dtype):
+def allocate_activations(layer_units, n_rows, dtype, xp=np, device=None):
     """One (n_rows, width) buffer per layer after the input, reused per batch."""
-    return [np.empty((n_rows, width), dtype=dtype) for width in layer_units[1:]]
+    if is_numpy(xp):
+        return [np.empty((n_rows, width), dtype=dtype) for width in layer_units[1:]]
+    return [
+        xp.empty((n_rows, width), dtype=dtype, device=device)
+        for width in layer_units[1:]
+    ]
 
 
 def _affine(a_prev, coef, intercept, out):
     """out = a_prev @ coef + intercept, written into the buffer ``out``."""
-    if sp.issparse(a_prev):
-        out[...] = a_prev @ coef
-    else:
-        np.matmul(a_prev, coef, out=out)
+    matmul_into(a_prev, coef, out=out)
     out += intercept
 
 
@@ -119,7 +150,7 @@ def forward_pass(coefs, intercepts, X, activations, hidden_activation):
     last = len(coefs) - 1
     a_prev = X
     for layer, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-        z = activations[layer][:n_rows]
+        z = activations[layer][:n_rows, ...]
         _affine(a_prev, coef, intercept, out=z)  # z_l = a_{l-1} W_l + b_l
         if layer < last:
             hidden(z)  # a_l = f(z_l), in place
@@ -169,27 +200,30 @@ def backward_pass(
     derivative = DERIVATIVES[hidden_activation]
     delta = output_delta
     for layer in range(len(coefs) - 1, -1, -1):
-        a_prev = X if layer == 0 else activations[layer - 1][:n_rows]
-        if sp.issparse(a_prev):
-            coef_grads[layer][...] = a_prev.T @ delta
-        else:
-            np.matmul(
-                a_prev.T, delta, out=coef_grads[layer]
-            )  # dJ/dW_l = a_{l-1}^T delta_l
+        a_prev = X if layer == 0 else activations[layer - 1][:n_rows, ...]
+        # dJ/dW_l = a_{l-1}^T delta_l
+        matmul_into(a_prev.T, delta, out=coef_grads[layer])
         if l2_scale:
-            penalty = np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])
+            penalty = multiply_into(coefs[layer], l2_scale, out=penalty_scratch[layer])
             coef_grads[layer] += penalty  # + alpha W_l / sum(w)
-        np.sum(delta, axis=0, out=intercept_grads[layer])  # dJ/db_l = sum_i delta_l,i
+        sum_rows_into(delta, out=intercept_grads[layer])  # dJ/db_l = sum_i delta_l,i
         if layer > 0:
-            hidden_delta = deltas[layer - 1][:n_rows]
-            np.matmul(delta, coefs[layer].T, out=hidden_delta)  # dJ/da_{l-1}
+            hidden_delta = deltas[layer - 1][:n_rows, ...]
+            matmul_into(delta, coefs[layer].T, out=hidden_delta)  # dJ/da_{l-1}
             derivative(a_prev, hidden_delta)  # delta_{l-1} = dJ/da_{l-1} * f'(z_{l-1})
             delta = hidden_delta
 
 
 def squared_weight_norm(coefs):
-    """sum_l ||W_l||^2 (Frobenius), the quantity the L2 penalty scales."""
-    return sum(float(np.dot(coef.ravel(), coef.ravel())) for coef in coefs)
+    """sum_l ||W_l||^2 (Frobenius), the quantity the L2 penalty scales.
+
+    A Python float for NumPy; a 0-d array of the namespace otherwise, so that
+    a minibatch step on a GPU never waits to read a number back.
+    """
+    xp = get_namespace(coefs[0])
+    if is_numpy(xp):
+        return sum(float(np.dot(coef.ravel(), coef.ravel())) for coef in coefs)
+    return sum(xp.sum(coef * coef) for coef in coefs)
 
 
 def loss_and_gradients(
@@ -204,6 +238,7 @@ def loss_and_gradients(
     activations,
     deltas,
     scratch=None,
+    batch_weight=None,
 ):
     """Loss of one minibatch; its gradient is written into ``grads`` in place.
 
@@ -230,26 +265,40 @@ def loss_and_gradients(
         A buffer of the parameters' shapes for the penalty's gradient; with
         it (and with the other buffers) a minibatch allocates only arrays of
         its rows and outputs. None allocates one for the call.
+    batch_weight : float, default=None
+        S = sum_i w_i, when the caller knows it (the minibatch loop computes
+        it on the host, so that a step on a GPU never reads one back); None
+        computes it.
 
     Returns
     -------
-    loss : float
-        J = sum_i w_i loss_i / S + alpha / (2 S) sum_l ||W_l||^2, S = sum_i w_i.
+    loss : float or 0-d array
+        J = sum_i w_i loss_i / S + alpha / (2 S) sum_l ||W_l||^2, S = sum_i w_i:
+        a Python float for NumPy arrays, a 0-d array of the namespace
+        otherwise (read it with ``float`` when needed).
     """
     n_rows = X.shape[0]
-    batch_weight = float(sample_weight.sum())
+    xp = get_namespace(params.flat)
+    if batch_weight is None:
+        batch_weight = float(xp.sum(sample_weight))
     cost = LOSSES[output_activation]
     if scratch is None:
         scratch = FlatParameters(
-            [X.shape[1], *(b.size for b in params.intercepts)], X.dtype
+            [X.shape[1], *(b.shape[0] for b in params.intercepts)],
+            params.flat.dtype,
+            xp,
+            None if is_numpy(xp) else params.flat.device,
         )
     Z_out = forward_pass(
         params.coefs, params.intercepts, X, activations, hidden_activation
     )
-    data_loss = float(sample_weight @ cost.fn(Y, Z_out))  # from z_L: no log(0)
+    data_loss = sample_weight @ cost.fn(Y, Z_out)  # from z_L: no log(0)
+    if is_numpy(xp):
+        data_loss = float(data_loss)
     penalty = 0.5 * alpha * squared_weight_norm(params.coefs) if alpha else 0.0
     Y_hat = ACTIVATIONS[output_activation](Z_out)  # a_L = g(z_L), in the same buffer
-    output_delta = cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])  # dl/dz_L = a_L - y
+    # dl/dz_L = a_L - y
+    output_delta = cost.delta(Y, Y_hat, out=deltas[-1][:n_rows, ...])
     output_delta *= (sample_weight / batch_weight)[:, None]  # dJ/dz_L: times w_i / S
     backward_pass(
         params.coefs,

@@ -4,10 +4,23 @@ Parameters and gradients are single flat arrays (each layer's weights are views
 into them), so one update is a handful of vectorised operations whatever the
 depth of the network, in place: given the training loop's scratch buffer, an
 update allocates nothing. All arithmetic uses
-Python floats so that float32 parameters stay float32 (NumPy's NEP 50).
+Python floats so that float32 parameters stay float32 (NumPy's NEP 50). The
+arrays may be of any array API namespace (see ``_array_api``); the optimiser's
+state is allocated like the parameters, in their namespace and on their
+device.
 """
 
 import numpy as np
+
+from ._array_api import apply_into, divide_into, get_namespace, multiply_into
+
+
+def _zeros(n_params, dtype, like):
+    """n_params zeros of ``dtype``, in the namespace and on the device of
+    ``like`` (NumPy when ``like`` is None)."""
+    if like is None:
+        return np.zeros(n_params, dtype=dtype)
+    return get_namespace(like).zeros_like(like)
 
 
 class BaseOptimizer:
@@ -68,6 +81,9 @@ class SGDOptimizer(BaseOptimizer):
         Whether to use Nesterov's accelerated gradient.
     power_t : float
         Exponent of the 'invscaling' schedule.
+    like : array, default=None
+        The flat parameter array, whose namespace and device the velocity
+        takes; None: NumPy.
     """
 
     def __init__(
@@ -79,13 +95,14 @@ class SGDOptimizer(BaseOptimizer):
         momentum=0.9,
         nesterov=True,
         power_t=0.5,
+        like=None,
     ):
         super().__init__(learning_rate_init)
         self.lr_schedule = lr_schedule
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
-        self.velocity = np.zeros(n_params, dtype=dtype) if momentum > 0 else None
+        self.velocity = _zeros(n_params, dtype, like) if momentum > 0 else None
 
     def update_params(self, params, grads, scratch=None):
         # In place, reusing ``grads`` as scratch space: no allocation per batch.
@@ -101,7 +118,7 @@ class SGDOptimizer(BaseOptimizer):
         if self.nesterov:
             # theta <- theta + mu v - lr grad J: the step from the look-ahead point
             params += grads
-            np.multiply(velocity, self.momentum, out=grads)
+            multiply_into(velocity, self.momentum, out=grads)
             params += grads
         else:
             params += velocity  # theta <- theta + v
@@ -140,6 +157,9 @@ class AdamOptimizer(BaseOptimizer):
         Decay rates of the first and second moment estimates, in [0, 1).
     epsilon : float
         Added to the denominator for numerical stability.
+    like : array, default=None
+        The flat parameter array, whose namespace and device the moment
+        estimates take; None: NumPy.
     """
 
     def __init__(
@@ -150,22 +170,24 @@ class AdamOptimizer(BaseOptimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        like=None,
     ):
         super().__init__(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        self.ms = np.zeros(n_params, dtype=dtype)
-        self.vs = np.zeros(n_params, dtype=dtype)
+        self.ms = _zeros(n_params, dtype, like)
+        self.vs = _zeros(n_params, dtype, like)
 
     def update_params(self, params, grads, scratch=None):
         self.t += 1
         ms, vs = self.ms, self.vs
+        xp = get_namespace(grads)
         if scratch is None:
-            scratch = np.empty_like(grads)
+            scratch = xp.empty_like(grads)
         ms *= self.beta_1
-        ms += np.multiply(
+        ms += multiply_into(
             grads, 1.0 - self.beta_1, out=scratch
         )  # m1 <- b1 m1 + (1 - b1) grad J
         grads *= grads
@@ -178,15 +200,16 @@ class AdamOptimizer(BaseOptimizer):
             * np.sqrt(1.0 - self.beta_2**self.t)
             / (1.0 - self.beta_1**self.t)
         )
-        np.sqrt(vs, out=grads)
+        apply_into(xp.sqrt, vs, out=grads)
         grads += self.epsilon
-        np.divide(ms, grads, out=grads)
+        divide_into(ms, grads, out=grads)
         grads *= -float(step)
         params += grads  # theta <- theta - step m1 / (sqrt(m2) + eps)
 
 
-def make_optimizer(estimator, n_params, dtype):
-    """Build the optimiser an estimator's parameters ask for."""
+def make_optimizer(estimator, n_params, dtype, like=None):
+    """Build the optimiser an estimator's parameters ask for; its state goes
+    in the namespace and on the device of ``like`` (NumPy when None)."""
     if estimator.solver == "sgd":
         return SGDOptimizer(
             n_params,
@@ -196,6 +219,7 @@ def make_optimizer(estimator, n_params, dtype):
             momentum=estimator.momentum,
             nesterov=estimator.nesterovs_momentum,
             power_t=estimator.power_t,
+            like=like,
         )
     return AdamOptimizer(
         n_params,
@@ -204,6 +228,7 @@ def make_optimizer(estimator, n_params, dtype):
         beta_1=estimator.beta_1,
         beta_2=estimator.beta_2,
         epsilon=estimator.epsilon,
+        like=like,
     )
 
 

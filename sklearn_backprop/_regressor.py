@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._activations import ACTIVATIONS
+from ._array_api import astype, float_dtypes, get_namespace, is_numpy, to_numpy
 from ._base import BaseBackpropMLP, check_stochastic_solver, store_init_params
 from ._docstrings import fill_docstring
 from ._losses import REGRESSION_OUTPUTS
@@ -188,7 +189,9 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     def _predict_from_preactivations(self, Z):
         with np.errstate(over="ignore"):
             ACTIVATIONS[self.out_activation_](Z)  # yhat = z, or exp(z) for poisson
-        return Z.ravel() if Z.shape[1] == 1 else Z
+        if Z.shape[1] == 1:
+            return get_namespace(Z).reshape(Z, (-1,))
+        return Z
 
     def predict(self, X):
         """Predict the targets.
@@ -204,7 +207,7 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
             Predicted values, in the dtype of the weights; 1-D when the model
             has a single output.
         """
-        Z = self._output_preactivations(self._validate_X_predict(X))
+        Z = self._output_preactivations(self._validate_X_predict(X, "predict"))
         return self._predict_from_preactivations(Z)
 
     def __sklearn_tags__(self):
@@ -222,21 +225,28 @@ class _RunningR2:
     """
 
     def __init__(self, Y, weights):
-        weights = weights.astype(np.float64)
-        Y = Y.astype(np.float64)
-        mean = weights @ Y / weights.sum()
-        self.total_ss = weights @ (Y - mean) ** 2
+        # In float64 where the device has it; another namespace's residuals
+        # accumulate on its device and are read once per epoch.
+        xp = self.xp = get_namespace(Y)
+        self.dtype = np.float64 if is_numpy(xp) else float_dtypes(xp, Y.device)[0]
+        weights = astype(weights, self.dtype)
+        Y = astype(Y, self.dtype)
+        mean = weights @ Y / xp.sum(weights)
+        self.total_ss = to_numpy(weights @ (Y - mean) ** 2).astype(np.float64)
         self.reset()
 
     def reset(self):
-        self.residual_ss = np.zeros_like(self.total_ss)
+        self.residual_ss = 0.0
 
     def add(self, outputs, Y, weights):
-        self.residual_ss += weights @ (outputs - Y).astype(np.float64) ** 2
+        residual = astype(outputs - Y, self.dtype) ** 2
+        self.residual_ss = self.residual_ss + astype(weights, self.dtype) @ residual
 
     def value(self):
+        residual_ss = to_numpy(self.residual_ss).astype(np.float64)
+        residual_ss = residual_ss + np.zeros_like(self.total_ss)  # 0.0: no batch
         constant = self.total_ss == 0
         # r2_score's convention for a constant target: 1 if perfect, else 0.
-        r2 = np.where(constant, (self.residual_ss == 0).astype(float), 0.0)
-        r2[~constant] = 1 - self.residual_ss[~constant] / self.total_ss[~constant]
+        r2 = np.where(constant, (residual_ss == 0).astype(float), 0.0)
+        r2[~constant] = 1 - residual_ss[~constant] / self.total_ss[~constant]
         return float(r2.mean())

@@ -128,13 +128,13 @@ def test_code_blocks_quote_lines_of_the_module_they_name():
 # The lines of _network.py from the output error to the backward pass, which
 # backprop.rst and implementation.rst both quote.
 BACKWARD_PASS_LINES = [
-    "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])",
+    "cost.delta(Y, Y_hat, out=deltas[-1][:n_rows, ...])",
     "output_delta *= (sample_weight / batch_weight)[:, None]",
-    "np.matmul(a_prev.T, delta, out=coef_grads[layer])",
-    "np.multiply(coefs[layer], l2_scale, out=penalty_scratch[layer])",
+    "matmul_into(a_prev.T, delta, out=coef_grads[layer])",
+    "multiply_into(coefs[layer], l2_scale, out=penalty_scratch[layer])",
     "coef_grads[layer] += penalty",
-    "np.sum(delta, axis=0, out=intercept_grads[layer])",
-    "np.matmul(delta, coefs[layer].T, out=hidden_delta)",
+    "sum_rows_into(delta, out=intercept_grads[layer])",
+    "matmul_into(delta, coefs[layer].T, out=hidden_delta)",
 ]
 
 # The code that pages quote inline, with the module it comes from. When a line
@@ -142,38 +142,38 @@ BACKWARD_PASS_LINES = [
 QUOTES = {
     "backprop.rst": {
         "_network.py": BACKWARD_PASS_LINES,
-        "_losses.py": ["np.subtract(A, Y, out=out)"],
+        "_losses.py": ["subtract_into(A, Y, out=out)"],
     },
     "regression.rst": {
         "_losses.py": [
             '0.5 * np.einsum("ij,ij->i", residual, residual)',
             "residual = Z - Y",
-            "np.exp(Z) - Y * Z + xlogy(Y, Y) - Y",
-            "np.subtract(A, Y, out=out)",
+            "xp.exp(Z) - Y * Z + _xlogx(Y, xp) - Y",
+            "subtract_into(A, Y, out=out)",
         ],
-        "_network.py": ["cost.delta(Y, Y_hat, out=deltas[-1][:n_rows])"],
+        "_network.py": ["cost.delta(Y, Y_hat, out=deltas[-1][:n_rows, ...])"],
     },
     "loss.rst": {"_losses.py": ["np.logaddexp(0, Z)"]},
     "notebook_to_code.rst": {
-        "_losses.py": ["np.subtract(A, Y, out=out)"],
+        "_losses.py": ["subtract_into(A, Y, out=out)"],
     },
     "implementation.rst": {
         "_network.py": [
             "_affine(a_prev, coef, intercept, out=z)",
-            "np.matmul(a_prev, coef, out=out)",
+            "matmul_into(a_prev, coef, out=out)",
             "out += intercept",
-            "data_loss = float(sample_weight @ cost.fn(Y, Z_out))",
+            "data_loss = sample_weight @ cost.fn(Y, Z_out)",
             "(data_loss + penalty) / batch_weight",
             *BACKWARD_PASS_LINES,
             "derivative(a_prev, hidden_delta)",
-            "rng.uniform(-bound, bound, size=coef.shape)",
+            "rng.uniform(-bound, bound, size=shape)",
         ],
         "_losses.py": [
-            "np.logaddexp(0, Z) - Y * Z",
-            "logsumexp(Z, axis=1) - (Y * Z).sum(axis=1)",
+            "xp.sum(_softplus(Z, xp) - Y * Z, axis=1)",
+            "_logsumexp_rows(Z, xp) - xp.sum(Y * Z, axis=1)",
             '0.5 * np.einsum("ij,ij->i", residual, residual)',
-            "np.exp(Z) - Y * Z + xlogy(Y, Y) - Y",
-            "np.subtract(A, Y, out=out)",
+            "xp.exp(Z) - Y * Z + _xlogx(Y, xp) - Y",
+            "subtract_into(A, Y, out=out)",
         ],
         "_minibatch.py": [
             "np.take(X, batch, axis=0, out=self.X[:n_rows])",
@@ -182,12 +182,13 @@ QUOTES = {
             "workspace.scratch.flat)",
         ],
         "_lbfgs.py": [
-            "workspace.grads.flat.astype(np.float64)",
+            "to_numpy(workspace.grads.flat).astype(np.float64)",
             'scipy.optimize.minimize(objective, ..., method="L-BFGS-B", jac=True, ...)',
         ],
         "_base.py": ["ACTIVATIONS[self.activation](hidden)"],
         "_regressor.py": [
-            "self.residual_ss += weights @ (outputs - Y).astype(np.float64) ** 2"
+            "self.residual_ss = self.residual_ss + "
+            "astype(weights, self.dtype) @ residual"
         ],
     },
 }
