@@ -143,7 +143,12 @@ def maximum_into(a, b, out):
     """out = max(a, b), elementwise (b an array or a Python scalar)."""
     if isinstance(out, np.ndarray):
         return np.maximum(a, b, out=out)
-    out[...] = get_namespace(a).maximum(a, b)
+    xp = get_namespace(a)
+    if isinstance(b, int | float):
+        # Older array-api-compat wrappers (as vendored by scikit-learn) take
+        # arrays only: the scalar as a 0-d array of a's dtype and device.
+        b = xp.asarray(b, dtype=a.dtype, device=device(a))
+    out[...] = xp.maximum(a, b)
     return out
 
 

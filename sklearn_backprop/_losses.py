@@ -26,7 +26,7 @@ def _softplus(Z, xp):
     """log(1 + exp(z)), never overflowing: max(z, 0) + log1p(exp(-|z|))."""
     if is_numpy(xp):
         return np.logaddexp(0, Z)
-    return xp.maximum(Z, 0) + xp.log1p(xp.exp(-xp.abs(Z)))
+    return xp.maximum(Z, xp.zeros_like(Z)) + xp.log1p(xp.exp(-xp.abs(Z)))
 
 
 def _logsumexp_rows(Z, xp):
