@@ -18,8 +18,11 @@ import scipy.sparse as sp
 
 try:  # the public package, when installed
     import array_api_compat
-except ImportError:  # else the copy that scikit-learn vendors (>= 1.6)
-    from sklearn.externals import array_api_compat
+except ImportError:  # else the copy that scikit-learn vendors (>= 1.8)
+    try:
+        from sklearn.externals import array_api_compat
+    except ImportError:  # neither: NumPy only
+        array_api_compat = None
 
 
 def get_namespace(*arrays):
@@ -35,7 +38,7 @@ def get_namespace(*arrays):
         and not isinstance(array, np.ndarray | np.generic)
         and not sp.issparse(array)
     ]
-    if not foreign:
+    if not foreign or array_api_compat is None:
         return np
 
     return array_api_compat.array_namespace(*foreign)
@@ -70,7 +73,7 @@ def to_numpy(array):
     """A NumPy copy (or view) of ``array``, from any namespace and device."""
     if isinstance(array, np.ndarray) or sp.issparse(array):
         return array
-    if isinstance(array, np.generic | int | float | bool):
+    if isinstance(array, np.generic | int | float | bool) or array_api_compat is None:
         return np.asarray(array)
 
     if array_api_compat.is_torch_array(array):
