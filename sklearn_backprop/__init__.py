@@ -4,6 +4,12 @@ backpropagation written in plain NumPy."""
 __version__ = "0.1.0.dev0"
 
 from ._classifier import BackpropMLPClassifier  # noqa: E402
+from ._move import move_estimator_to  # noqa: E402
 from ._regressor import BackpropMLPRegressor  # noqa: E402
 
-__all__ = ["BackpropMLPClassifier", "BackpropMLPRegressor", "__version__"]
+__all__ = [
+    "BackpropMLPClassifier",
+    "BackpropMLPRegressor",
+    "move_estimator_to",
+    "__version__",
+]

@@ -88,6 +88,12 @@ def check_stochastic_solver(estimator):
     return True
 
 
+def _library(xp):
+    """The library of an array namespace: 'torch' for array-api-compat's
+    wrapper of PyTorch, 'numpy', 'array_api_strict', ..."""
+    return xp.__name__.rsplit(".", 1)[-1]
+
+
 class ValidationSet(NamedTuple):
     """A validation set, validated and encoded once per training call."""
 
@@ -337,6 +343,9 @@ class BaseBackpropMLP(
             initialize(params, self.activation, self.out_activation_, self._rng)
             self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         params = self._pack_params(layer_units, X.dtype, xp, device)
+        # Everything follows X: the optimiser's state and the early-stopping
+        # snapshot of a model fitted on another namespace or device move too.
+        self._convert_arrays(lambda array: to_namespace(array, xp, device))
         if (
             self.early_stopping
             and self.solver in STOCHASTIC_SOLVERS
@@ -541,6 +550,45 @@ class BaseBackpropMLP(
         self.validation_loss_curve_ = None
         self.best_validation_score_ = None
 
+    def _device_arrays(self):
+        """The arrays that live beside the weights, in the namespace and on the
+        device of the training data: the weights, the early-stopping snapshot
+        and the optimiser's state. (``classes_`` and the training history stay
+        on the host.)"""
+        arrays = [*getattr(self, "coefs_", []), *getattr(self, "intercepts_", [])]
+        if getattr(self, "_best_params", None) is not None:
+            arrays.append(self._best_params)
+        optimizer = getattr(self, "_optimizer", None)
+        if optimizer is not None:
+            arrays += [getattr(optimizer, name) for name in optimizer.state_names]
+        return [array for array in arrays if array is not None]
+
+    def _convert_arrays(self, convert):
+        """Replace each of :meth:`_device_arrays` by ``convert(array)``."""
+        if hasattr(self, "coefs_"):
+            self.coefs_ = [convert(coef) for coef in self.coefs_]
+        if hasattr(self, "intercepts_"):
+            self.intercepts_ = [convert(intercept) for intercept in self.intercepts_]
+        if getattr(self, "_best_params", None) is not None:
+            self._best_params = convert(self._best_params)
+        if getattr(self, "_optimizer", None) is not None:
+            self._optimizer.convert_state(convert)
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy of this estimator whose arrays are ``converter(array)``.
+
+        The protocol of scikit-learn's (private) estimator converter, which
+        otherwise converts ``classes_`` too (labels may be strings, which no
+        array library but NumPy holds) and misses the optimiser's state. Used
+        by :func:`sklearn_backprop.move_estimator_to`.
+        """
+        # Deep-copy everything but the arrays to convert, so that continuing
+        # to train the copy leaves this estimator's history alone.
+        memo = {id(array): array for array in self._device_arrays()}
+        moved = copy.deepcopy(self, memo)
+        moved._convert_arrays(converter)
+        return moved
+
     def _pack_params(self, layer_units, dtype, xp=np, device=None):
         """Copy the current ``coefs_``/``intercepts_`` into one flat buffer.
 
@@ -592,7 +640,10 @@ class BaseBackpropMLP(
         weights and optimiser state of the last completed epoch.
         """
         n_params = params.flat.shape[0]
-        signature = (n_params, str(params.flat.dtype), self.solver)
+        # The dtype's name, not the namespace's dtype object: the state moves
+        # with the parameters from one namespace to another (and pickles
+        # without the library that trained it).
+        signature = (n_params, numpy_dtype(params.flat.dtype).name, self.solver)
         if not incremental or self._optimizer_signature != signature:
             self._optimizer = make_optimizer(
                 self, n_params, params.flat.dtype, like=params.flat
@@ -910,11 +961,12 @@ class BaseBackpropMLP(
             raise ValueError(
                 f"Inputs passed to {type(self).__name__}.{method}() must use the "
                 "same namespace and the same device as those passed to fit(): "
-                f"fitted on {xp_fit.__name__} (device {device_fit}), got "
-                f"{xp_in.__name__} (device {getattr(X, 'device', None)}): move "
-                "the data where the model is (with scikit-learn's "
-                "array_api_dispatch on, for a model fitted on another "
-                "namespace)."
+                f"fitted on {_library(xp_fit)} arrays on device {device_fit}, "
+                f"got {_library(xp_in)} arrays on device "
+                f"{getattr(X, 'device', None)}. Move the data to the model's "
+                "namespace and device (with scikit-learn's array_api_dispatch "
+                "on), or the model to the data's with "
+                "sklearn_backprop.move_estimator_to."
             )
         # Values beyond float32's range become inf in the cast, which the
         # finiteness check then reports clearly; the cast itself stays quiet.

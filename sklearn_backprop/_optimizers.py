@@ -32,9 +32,19 @@ class BaseOptimizer:
         The initial step size.
     """
 
+    # The names of the state arrays, which live beside the parameters.
+    state_names = ()
+
     def __init__(self, learning_rate_init=0.1):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
+
+    def convert_state(self, convert):
+        """Replace each state array by ``convert(array)`` (e.g. moved to the
+        namespace and device of new parameters)."""
+        for name in self.state_names:
+            if getattr(self, name) is not None:
+                setattr(self, name, convert(getattr(self, name)))
 
     def update_params(self, params, grads, scratch=None):
         """Update the flat parameter array ``params`` in place from ``grads``.
@@ -85,6 +95,8 @@ class SGDOptimizer(BaseOptimizer):
         The flat parameter array, whose namespace and device the velocity
         takes; None: NumPy.
     """
+
+    state_names = ("velocity",)
 
     def __init__(
         self,
@@ -161,6 +173,8 @@ class AdamOptimizer(BaseOptimizer):
         The flat parameter array, whose namespace and device the moment
         estimates take; None: NumPy.
     """
+
+    state_names = ("ms", "vs")
 
     def __init__(
         self,

@@ -1,0 +1,51 @@
+"""The array libraries that the array API tests run on, besides NumPy: those
+installed here (PyTorch on the CPU, array-api-strict) and, marked ``gpu``
+(deselected by default; ``benchmarks/gpu.sh`` runs them), PyTorch on CUDA and
+CuPy. A GPU test on a machine without them fails: it is never skipped."""
+
+import importlib
+
+import pytest
+
+from sklearn_backprop._base import _ARRAY_API_AVAILABLE
+
+HERE = [("torch", "cpu"), ("array_api_strict", None)]
+ON_GPU = [("torch", "cuda"), ("cupy", None)]
+
+
+def _installed(name):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def namespace_params():
+    """pytest params ``(name, device)``: none where scikit-learn cannot
+    dispatch (before 1.9), only NumPy's own tests then."""
+    if not _ARRAY_API_AVAILABLE:
+        return []
+    params = [
+        pytest.param(name, device, id=f"{name}-{device}")
+        for name, device in HERE
+        if _installed(name)
+    ]
+    params += [
+        pytest.param(name, device, id=f"{name}-{device}", marks=pytest.mark.gpu)
+        for name, device in ON_GPU
+    ]
+    return params
+
+
+def as_array(name, device, values):
+    """``values`` (NumPy) as an array of library ``name`` on ``device``."""
+    xp = importlib.import_module(name)
+    if name == "cupy":  # CuPy's asarray places arrays on the current device
+        return xp.asarray(values)
+    return xp.asarray(values, device=device)
+
+
+def library_of(array):
+    """The top-level module of an array's type: 'torch', 'cupy', ..."""
+    return type(array).__module__.split(".")[0]
