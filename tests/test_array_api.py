@@ -9,11 +9,13 @@ the namespace of X.
 """
 
 import pytest
+from _namespaces import as_array, library_of, namespace_params
 from numpy.testing import assert_allclose
 from sklearn import config_context
 from sklearn.datasets import load_digits, make_regression
 
 from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
+from sklearn_backprop._array_api import device as device_of
 from sklearn_backprop._array_api import to_numpy
 from sklearn_backprop._base import _ARRAY_API_AVAILABLE
 
@@ -26,27 +28,7 @@ pytestmark = [
 ]
 
 
-def _namespaces():
-    """(name, xp, device) of the namespaces installed here."""
-    found = []
-    try:
-        import torch
-
-        found.append(("torch", torch, "cpu"))
-    except ImportError:
-        pass
-    try:
-        import array_api_strict
-
-        found.append(("array_api_strict", array_api_strict, None))
-    except ImportError:
-        pass
-    return found
-
-
-# Imported only where dispatch can run (array-api-strict's newest releases may
-# not import on the oldest NumPy that the package supports).
-NAMESPACES = _namespaces() if _ARRAY_API_AVAILABLE else []
+NAMESPACES = namespace_params()
 ESTIMATORS = [
     BackpropMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0),
     BackpropMLPClassifier(
@@ -78,14 +60,14 @@ def _data(estimator, dtype):
     return X.astype(dtype), (y / 100).astype(dtype)
 
 
-@pytest.mark.parametrize("name, xp, device", NAMESPACES, ids=[n[0] for n in NAMESPACES])
+@pytest.mark.parametrize("name, device", NAMESPACES)
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_fit_in_another_namespace_is_the_numpy_fit(estimator, name, xp, device, dtype):
+def test_fit_in_another_namespace_is_the_numpy_fit(estimator, name, device, dtype):
     X, y = _data(estimator, dtype)
     reference = estimator.__class__(**estimator.get_params()).fit(X, y)
-    X_xp = xp.asarray(X, device=device)
-    y_xp = xp.asarray(y, device=device)
+    X_xp = as_array(name, device, X)
+    y_xp = as_array(name, device, y)
     with config_context(array_api_dispatch=True):
         model = estimator.__class__(**estimator.get_params()).fit(X_xp, y_xp)
         predicted = model.predict(X_xp)
@@ -99,7 +81,8 @@ def test_fit_in_another_namespace_is_the_numpy_fit(estimator, name, xp, device, 
     for got, expected in zip(
         model.coefs_ + model.intercepts_, reference.coefs_ + reference.intercepts_
     ):
-        assert type(got).__module__.split(".")[0] == name
+        assert library_of(got) == name
+        assert device_of(got) == device_of(X_xp)
         assert_allclose(
             to_numpy(got),
             expected,
@@ -109,7 +92,8 @@ def test_fit_in_another_namespace_is_the_numpy_fit(estimator, name, xp, device, 
     assert model.n_iter_ == reference.n_iter_
     assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=tolerance)
     for result in (predicted, hidden):
-        assert type(result).__module__.split(".")[0] == name
+        assert library_of(result) == name
+        assert device_of(result) == device_of(X_xp)
         assert str(result.dtype).rsplit(".", 1)[-1] in (dtype, "int64")
     expected_pred = reference.predict(X)
     got_pred = to_numpy(predicted)
@@ -119,14 +103,14 @@ def test_fit_in_another_namespace_is_the_numpy_fit(estimator, name, xp, device, 
         assert_allclose(got_pred, expected_pred, rtol=tolerance, atol=tolerance)
 
 
-@pytest.mark.parametrize("name, xp, device", NAMESPACES, ids=[n[0] for n in NAMESPACES])
-def test_probabilities_and_score_in_the_namespace(name, xp, device):
+@pytest.mark.parametrize("name, device", NAMESPACES)
+def test_probabilities_and_score_in_the_namespace(name, device):
     X, y = _data(ESTIMATORS[0], "float64")
     reference = BackpropMLPClassifier(
         hidden_layer_sizes=(16,), max_iter=5, random_state=0
     )
     reference.fit(X, y)
-    X_xp, y_xp = xp.asarray(X, device=device), xp.asarray(y, device=device)
+    X_xp, y_xp = as_array(name, device, X), as_array(name, device, y)
     with config_context(array_api_dispatch=True):
         model = BackpropMLPClassifier(
             hidden_layer_sizes=(16,), max_iter=5, random_state=0
@@ -140,16 +124,68 @@ def test_probabilities_and_score_in_the_namespace(name, xp, device):
     assert score == pytest.approx(reference.score(X, y))
 
 
-def test_predicting_with_another_namespace_is_a_clear_error():
-    torch = pytest.importorskip("torch")
+@pytest.mark.parametrize("name, device", NAMESPACES)
+def test_predicting_with_another_namespace_is_a_clear_error(name, device):
     X, y = _data(ESTIMATORS[0], "float32")
     with config_context(array_api_dispatch=True):
         model = BackpropMLPClassifier(
             hidden_layer_sizes=(8,), max_iter=2, random_state=0
         )
-        model.fit(torch.asarray(X), torch.asarray(y))
+        model.fit(as_array(name, device, X), y)
         with pytest.raises(
             ValueError,
-            match=r"BackpropMLPClassifier.predict\(\) must use the same namespace",
+            match=(
+                r"BackpropMLPClassifier.predict\(\) must use the same namespace "
+                rf"and the same device as those passed to fit\(\): fitted on "
+                rf"{name} arrays .* got numpy arrays .*move_estimator_to"
+            ),
         ):
             model.predict(X)
+
+
+# The ways a PyTorch tensor's values reach Python: each one waits for the
+# device (a CUDA synchronisation).
+_TORCH_READS = ("__bool__", "__float__", "__int__", "__index__", "item", "tolist")
+_TORCH_READS += ("numpy", "cpu", "__array__")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_no_device_read_per_minibatch(monkeypatch, solver, early_stopping):
+    """The loss, the accuracy counts and the divergence check accumulate on
+    the device: reading the device is once per epoch whatever the number of
+    minibatches (counted on PyTorch's CPU tensors, where a read is what would
+    synchronise a GPU)."""
+    torch = pytest.importorskip("torch")
+    X, y = _data(ESTIMATORS[0], "float32")
+    X_torch = torch.asarray(X)
+    reads = {"count": 0}
+    for method in _TORCH_READS:
+        original = getattr(torch.Tensor, method)
+
+        def counted(self, *args, _original=original, **kwargs):
+            reads["count"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counted)
+
+    def reads_of_a_fit(batch_size):
+        model = BackpropMLPClassifier(
+            hidden_layer_sizes=(16,),
+            solver=solver,
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            n_iter_no_change=100,
+            max_iter=3,
+            random_state=0,
+        )
+        reads["count"] = 0
+        with config_context(array_api_dispatch=True):
+            model.fit(X_torch, y)
+        assert model.n_iter_ == 3
+        return reads["count"]
+
+    one_batch_per_epoch = reads_of_a_fit(400)
+    forty_batches_per_epoch = reads_of_a_fit(10)
+    assert one_batch_per_epoch > 0  # the counting sees the per-epoch reads
+    assert forty_batches_per_epoch == one_batch_per_epoch
