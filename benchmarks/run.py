@@ -2338,6 +2338,15 @@ def parse_args(argv=None):
         help="first wait up to SECONDS for the 1-minute load average to fall below "
         f"{BUSY_LOAD} per CPU (default: start at once)",
     )
+    parser.add_argument(
+        "--device",
+        choices=["cuda", "cpu"],
+        default=None,
+        help="run the GPU benchmark (benchmarks/gpu.py) instead: 'cuda' measures "
+        "ours on PyTorch and CuPy arrays against the plain CuPy loop, PyTorch "
+        "eager and the matrix products, into gpu.json and gpu.md; 'cpu' with "
+        "--quick is a dry run of the same code on a few thousand rows",
+    )
     parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--memory-epochs", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--out-of-core-worker", default=None, help=argparse.SUPPRESS)
@@ -2361,6 +2370,11 @@ def main(argv=None):
 
     quiet_warnings()
     mode = "quick" if args.quick else "full"
+    if args.device:
+        import gpu  # beside this script
+
+        gpu.run(args.device, mode, args.output)
+        return 0
     cfg = MODES[mode]
     only = sorted(set(args.only.replace(" ", "").split(","))) if args.only else None
     sections = {*ISSUE_4_TARGETS, "regression", "out-of-core", "search"}
