@@ -10,6 +10,11 @@ import re
 import sys
 from pathlib import Path
 
+# scikit-learn's array API dispatch (the GPU example) needs SciPy's own array
+# API support, which SciPy reads once, when it is first imported: before the
+# package is imported below.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 DOCS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS_DIR.parent))  # the package, even when not installed
 sys.path.insert(0, str(DOCS_DIR / "_ext"))
