@@ -2014,6 +2014,15 @@ def render_markdown(results, *, report=True):
         "",
     ]
 
+    if results.get("time_to_98"):  # the headline: what a user waits for
+        import time_to_accuracy
+
+        lines += [
+            "### Time to 98 %",
+            "",
+            time_to_accuracy.markdown(results["time_to_98"]),
+        ]
+
     epochs = results.get("epochs") or {}
     memory = results.get("memory") or {}
     defaults = results.get("defaults") or {}
@@ -2377,16 +2386,18 @@ def main(argv=None):
         return 0
     cfg = MODES[mode]
     only = sorted(set(args.only.replace(" ", "").split(","))) if args.only else None
-    sections = {*ISSUE_4_TARGETS, "regression", "out-of-core", "search"}
+    sections = {*ISSUE_4_TARGETS, "regression", "out-of-core", "search", "time-to-98"}
     if only and not set(only) <= sections:
         raise SystemExit(
-            "--only takes targets among 1,2,3,4,5, 'regression', 'out-of-core' "
-            f"and 'search'; got {args.only!r}"
+            "--only takes targets among 1,2,3,4,5, 'regression', 'out-of-core', "
+            f"'search' and 'time-to-98'; got {args.only!r}"
         )
     # A run of the regression or the out-of-core section alone has its own
     # files, so that it never replaces the report of a run of issue 4's targets.
     stem = (
-        only[0] if only in (["regression"], ["out-of-core"], ["search"]) else "latest"
+        only[0]
+        if only in (["regression"], ["out-of-core"], ["search"], ["time-to-98"])
+        else "latest"
     )
 
     def wanted(*targets):
@@ -2426,9 +2437,21 @@ def main(argv=None):
                 )
 
     data = None
-    if wanted("1", "2", "3"):
+    if wanted("1", "2", "3", "time-to-98"):
         log("loading MNIST")
         data = load_data()
+    if wanted("time-to-98"):
+        import time_to_accuracy  # beside this script
+
+        log("time to 98 %")
+        section(
+            "time_to_98",
+            time_to_accuracy.bench_time_to_accuracy,
+            data,
+            mode,
+            use_torch,
+            log,
+        )
     if wanted("1", "3"):
         section("epochs", bench_epochs_and_predict, data, cfg, use_torch)
     if wanted("2"):
