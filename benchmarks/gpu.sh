@@ -5,7 +5,9 @@
 #
 #   bash benchmarks/gpu.sh [OUTPUT_DIR]      (default: benchmarks/results)
 #
-# Writes, into OUTPUT_DIR: gpu.json and gpu.md (the benchmark), gpu-tests.log
+# Exits non-zero when a test failed or a contender of the benchmark did not run
+# (a FAIL of a target is a measurement, not an error). Writes, into OUTPUT_DIR:
+# gpu.json and gpu.md (the benchmark), gpu-tests.log
 # and gpu-tests.xml (the tests), gpu-environment.txt (driver, GPU, packages).
 # Takes a few minutes: the tests about one, the benchmark (--quick unless
 # GPU_BENCH_FULL=1) two to four.
@@ -20,12 +22,15 @@
 #                  a git-ignored folder to carry to a machine without ../shared)
 #   GPU_BENCH_FULL 1 for the full benchmark (7 repetitions, 4 seeds)
 set -uo pipefail
+# Paths given by the caller are relative to the caller's directory.
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+OUTPUT="$(absolute "${1:-$(dirname "$0")/results}")"
+[ -n "${MNIST:-}" ] && MNIST="$(absolute "$MNIST")"
+[ -n "${WHEELS:-}" ] && WHEELS="$(absolute "$WHEELS")"
 cd "$(dirname "$0")/.."
 REPO="$PWD"
-OUTPUT="${1:-benchmarks/results}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$OUTPUT"
-OUTPUT="$(cd "$OUTPUT" && pwd)"
 ENV_FILE="$OUTPUT/gpu-environment.txt"
 
 say() { printf '\n==== %s\n' "$*"; }
@@ -61,8 +66,13 @@ say "installing what is missing"
 have sklearn 1.9 || pip_install "scikit-learn>=1.9"
 have scipy 1.14 || pip_install "scipy>=1.14"
 have pytest || pip_install pytest
-"$PYTHON" -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' \
-    || pip_install torch  # Linux wheels of PyTorch are CUDA builds
+cuda_torch() { "$PYTHON" -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' 2>/dev/null; }
+cuda_torch || pip_install torch  # Linux wheels of PyTorch are CUDA builds
+cuda_torch || {
+    echo "PyTorch sees no CUDA device: a CPU build is installed, or the driver is" \
+        "missing. Install a CUDA build (https://pytorch.org/get-started/locally/)." >&2
+    exit 2
+}
 have cupy || pip_install "cupy-cuda${cuda_major:-12}x"
 "$PYTHON" -m pip list --format=freeze 2>/dev/null \
     | grep -iE '^(numpy|scipy|scikit-learn|torch|cupy[a-z0-9-]*|array-api-compat|pytest)=' >>"$ENV_FILE"
@@ -72,7 +82,7 @@ cat "$ENV_FILE"
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
 export SCIPY_ARRAY_API=1
 mnist="${MNIST:-${SKLEARN_BACKPROP_MNIST:-}}"
-if [ -z "$mnist" ]; then
+if [ -z "$mnist" ]; then  # relative to the checkout
     for candidate in ../shared/data/mnist.npz .gpu/mnist.npz; do
         [ -f "$candidate" ] && mnist="$candidate" && break
     done

@@ -2470,8 +2470,8 @@ def main(argv=None):
     if args.device:
         import gpu  # beside this script
 
-        gpu.run(args.device, mode, args.output)
-        return 0
+        results = gpu.run(args.device, mode, args.output)
+        return 1 if results["errors"] else 0  # a contender did not run
     cfg = MODES[mode]
     only = sorted(set(args.only.replace(" ", "").split(","))) if args.only else None
     sections = {*ISSUE_4_TARGETS, "regression", "out-of-core", "search", "time-to-98"}

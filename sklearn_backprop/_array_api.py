@@ -31,14 +31,19 @@ def get_namespace(*arrays):
     The test is a cheap ``isinstance`` first, so that the NumPy path, called
     dozens of times per minibatch, pays nothing for the generality.
     """
+    if array_api_compat is None:
+        return np
+    # Lists, DataFrames and other array-likes are NumPy's to convert, as in
+    # scikit-learn's own get_namespace.
     foreign = [
         array
         for array in arrays
         if array is not None
         and not isinstance(array, np.ndarray | np.generic)
         and not sp.issparse(array)
+        and array_api_compat.is_array_api_obj(array)
     ]
-    if not foreign or array_api_compat is None:
+    if not foreign:
         return np
 
     return array_api_compat.array_namespace(*foreign)
@@ -148,9 +153,12 @@ def maximum_into(a, b, out):
         return np.maximum(a, b, out=out)
     xp = get_namespace(a)
     if isinstance(b, int | float):
-        # Older array-api-compat wrappers (as vendored by scikit-learn) take
-        # arrays only: the scalar as a 0-d array of a's dtype and device.
-        b = xp.asarray(b, dtype=a.dtype, device=device(a))
+        # A scalar bound is a clip: older array-api-compat wrappers (as
+        # vendored by scikit-learn) take no scalar in maximum, and a 0-d array
+        # made from a Python number is a copy to the device, which on CUDA
+        # waits for it (once per hidden layer and minibatch).
+        out[...] = xp.clip(a, min=b)
+        return out
     out[...] = xp.maximum(a, b)
     return out
 

@@ -586,7 +586,10 @@ class BaseBackpropMLP(
         # to train the copy leaves this estimator's history alone.
         memo = {id(array): array for array in self._device_arrays()}
         moved = copy.deepcopy(self, memo)
-        moved._convert_arrays(converter)
+        # A converter may hand back the same memory (scikit-learn's returns
+        # an array already in place unchanged, and converts others through
+        # DLPack without a copy): copy, so that the two models share nothing.
+        moved._convert_arrays(lambda array: copy_array(converter(array)))
         return moved
 
     def _pack_params(self, layer_units, dtype, xp=np, device=None):

@@ -16,7 +16,14 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._activations import ACTIVATIONS
-from ._array_api import asarray, astype, float_value, get_namespace, is_numpy
+from ._array_api import (
+    asarray,
+    astype,
+    float_value,
+    get_namespace,
+    is_numpy,
+    to_numpy,
+)
 from ._base import BaseBackpropMLP, check_stochastic_solver, store_init_params
 from ._docstrings import fill_docstring
 from ._losses import _logsumexp_rows, _softplus
@@ -329,16 +336,18 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         # taken on z directly: sigmoid(z) > 1/2 exactly when z > 0.
         xp = get_namespace(Z)
         if not is_numpy(xp):
-            # The labels follow X to its namespace and device (numeric ones).
             if self._multilabel:
                 return xp.astype(Z > 0, xp.int64)
-            device = Z.device
-            classes = asarray(self.classes_, xp, device)
             if Z.shape[1] == 1:
                 chosen = xp.astype(Z[:, 0] > 0, xp.int64)
             else:
                 chosen = xp.argmax(Z, axis=1)
-            return xp.take(classes, chosen)
+            if self.classes_.dtype.kind not in "biuf":
+                # Labels that no array library but NumPy holds (strings,
+                # objects) stay on the host: NumPy labels.
+                return self.classes_[to_numpy(chosen)]
+            # Numeric labels follow X to its namespace and device.
+            return xp.take(asarray(self.classes_, xp, Z.device), chosen)
         if self._multilabel:
             return (Z > 0).astype(int)
         if Z.shape[1] == 1:

@@ -8,10 +8,11 @@ initial weights and the same minibatch order), and that the results stay in
 the namespace of X.
 """
 
+import numpy as np
 import pytest
 from _namespaces import as_array, library_of, namespace_params
 from numpy.testing import assert_allclose
-from sklearn import config_context
+from sklearn import clone, config_context
 from sklearn.datasets import load_digits, make_regression
 
 from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
@@ -143,49 +144,107 @@ def test_predicting_with_another_namespace_is_a_clear_error(name, device):
             model.predict(X)
 
 
-# The ways a PyTorch tensor's values reach Python: each one waits for the
-# device (a CUDA synchronisation).
+# The ways a PyTorch tensor's values reach Python, and the ways host values
+# become a tensor: on a GPU each one waits for the device (a synchronisation).
 _TORCH_READS = ("__bool__", "__float__", "__int__", "__index__", "item", "tolist")
 _TORCH_READS += ("numpy", "cpu", "__array__")
+_TORCH_FROM_HOST = ("asarray", "tensor", "as_tensor", "from_numpy")
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_no_device_read_per_minibatch(monkeypatch, solver, early_stopping):
-    """The loss, the accuracy counts and the divergence check accumulate on
-    the device: reading the device is once per epoch whatever the number of
-    minibatches (counted on PyTorch's CPU tensors, where a read is what would
-    synchronise a GPU)."""
-    torch = pytest.importorskip("torch")
-    X, y = _data(ESTIMATORS[0], "float32")
-    X_torch = torch.asarray(X)
-    reads = {"count": 0}
+def _count_host_traffic(monkeypatch, torch):
+    """Patch PyTorch to count reads of tensor values and tensors made from
+    host values (numbers, lists, NumPy arrays)."""
+    count = {"reads": 0, "from_host": 0}
     for method in _TORCH_READS:
         original = getattr(torch.Tensor, method)
 
-        def counted(self, *args, _original=original, **kwargs):
-            reads["count"] += 1
+        def read(self, *args, _original=original, **kwargs):
+            count["reads"] += 1
             return _original(self, *args, **kwargs)
 
-        monkeypatch.setattr(torch.Tensor, method, counted)
+        monkeypatch.setattr(torch.Tensor, method, read)
+    for function in _TORCH_FROM_HOST:
+        original = getattr(torch, function)
 
-    def reads_of_a_fit(batch_size):
-        model = BackpropMLPClassifier(
-            hidden_layer_sizes=(16,),
-            solver=solver,
-            batch_size=batch_size,
-            early_stopping=early_stopping,
-            n_iter_no_change=100,
-            max_iter=3,
-            random_state=0,
+        def from_host(data, *args, _original=original, **kwargs):
+            if not isinstance(data, torch.Tensor):
+                count["from_host"] += 1
+            return _original(data, *args, **kwargs)
+
+        monkeypatch.setattr(torch, function, from_host)
+    return count
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        BackpropMLPClassifier(solver="sgd"),
+        BackpropMLPClassifier(solver="adam"),
+        BackpropMLPClassifier(early_stopping=True, n_iter_no_change=100),
+        BackpropMLPClassifier(activation="relu", alpha=1e-3),
+        BackpropMLPClassifier(activation="tanh", output_activation="softmax"),
+        BackpropMLPRegressor(),  # relu, adam
+    ],
+    ids=repr,
+)
+def test_no_device_traffic_per_minibatch(monkeypatch, estimator):
+    """The loss, the accuracy counts and the divergence check accumulate on
+    the device, and nothing is copied to it per minibatch: reads and copies
+    are once per epoch whatever the number of minibatches (counted on
+    PyTorch's CPU tensors, where each would synchronise a GPU)."""
+    torch = pytest.importorskip("torch")
+    X, y = _data(estimator, "float32")
+    X_torch = torch.asarray(X)
+    count = _count_host_traffic(monkeypatch, torch)
+
+    def traffic_of_a_fit(batch_size):
+        model = clone(estimator).set_params(
+            hidden_layer_sizes=(16,), batch_size=batch_size, max_iter=3
         )
-        reads["count"] = 0
+        count.update(reads=0, from_host=0)
         with config_context(array_api_dispatch=True):
             model.fit(X_torch, y)
         assert model.n_iter_ == 3
-        return reads["count"]
+        return dict(count)
 
-    one_batch_per_epoch = reads_of_a_fit(400)
-    forty_batches_per_epoch = reads_of_a_fit(10)
-    assert one_batch_per_epoch > 0  # the counting sees the per-epoch reads
-    assert forty_batches_per_epoch == one_batch_per_epoch
+    one_batch_per_epoch = traffic_of_a_fit(X.shape[0])
+    many_batches_per_epoch = traffic_of_a_fit(10)
+    assert one_batch_per_epoch["reads"] > 0  # the counting sees the epoch's reads
+    assert one_batch_per_epoch["from_host"] > 0  # and the epoch's batch order
+    assert many_batches_per_epoch == one_batch_per_epoch
+
+
+@pytest.mark.parametrize("name, device", NAMESPACES)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_string_labels_come_back_as_numpy_labels(name, device, early_stopping):
+    """Labels that no array library but NumPy holds stay on the host."""
+    X, y = _data(ESTIMATORS[0], "float32")
+    labels = np.array(["zero", "one", "two", "three", "four"] * 2)[y]
+    params = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    params["early_stopping"] = early_stopping
+    reference = BackpropMLPClassifier(**params).fit(X, labels)
+    X_xp = as_array(name, device, X)
+    with config_context(array_api_dispatch=True):
+        model = BackpropMLPClassifier(**params).fit(X_xp, labels)
+        predicted = model.predict(X_xp)
+        score = model.score(X_xp, labels)
+    assert isinstance(predicted, np.ndarray)
+    assert (predicted == reference.predict(X)).mean() > 0.99
+    assert score == pytest.approx(reference.score(X, labels), abs=0.01)
+
+
+def test_lists_and_dataframes_are_numpy_inputs_under_dispatch():
+    """Array-likes that are no array API arrays are converted by NumPy, as in
+    scikit-learn's own dispatch."""
+    pandas = pytest.importorskip("pandas")
+    X, y = _data(ESTIMATORS[0], "float64")
+    params = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    reference = BackpropMLPClassifier(**params).fit(X, y)
+    for X_like in (X.tolist(), pandas.DataFrame(X)):
+        with config_context(array_api_dispatch=True):
+            model = BackpropMLPClassifier(**params)
+            model.fit(X_like, y)
+            predicted = model.predict(X_like)
+        assert isinstance(model.coefs_[0], np.ndarray)
+        assert_allclose(model.coefs_[0], reference.coefs_[0])
+        assert np.array_equal(predicted, reference.predict(X))

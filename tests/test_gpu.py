@@ -8,10 +8,14 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn import config_context
+from sklearn import clone, config_context
 from sklearn.datasets import load_digits
 
-from sklearn_backprop import BackpropMLPClassifier, move_estimator_to
+from sklearn_backprop import (
+    BackpropMLPClassifier,
+    BackpropMLPRegressor,
+    move_estimator_to,
+)
 
 pytestmark = [
     pytest.mark.gpu,
@@ -32,16 +36,25 @@ def _digits():
     return (X / 16).astype(np.float32), y
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_no_synchronisation_per_minibatch_on_cuda(torch, solver):
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        BackpropMLPClassifier(solver="sgd"),
+        BackpropMLPClassifier(solver="adam"),
+        BackpropMLPClassifier(activation="relu", early_stopping=True),
+        BackpropMLPRegressor(),  # relu, adam
+    ],
+    ids=repr,
+)
+def test_no_synchronisation_per_minibatch_on_cuda(torch, estimator):
     """PyTorch's synchronisation debugger counts the operations that wait for
     the GPU: as many for 1 minibatch per epoch as for 90."""
     X, y = _digits()
     X_cuda = torch.asarray(X, device="cuda")
 
     def synchronisations(batch_size):
-        model = BackpropMLPClassifier(
-            solver=solver, batch_size=batch_size, max_iter=3, random_state=0
+        model = clone(estimator).set_params(
+            batch_size=batch_size, max_iter=3, n_iter_no_change=100, random_state=0
         )
         torch.cuda.set_sync_debug_mode("warn")
         try:
@@ -55,6 +68,7 @@ def test_no_synchronisation_per_minibatch_on_cuda(torch, solver):
 
     one_batch = synchronisations(X.shape[0])
     many_batches = synchronisations(20)
+    assert one_batch > 0  # the debugger sees the reads of each epoch's end
     assert many_batches == one_batch
 
 

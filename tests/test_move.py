@@ -139,3 +139,9 @@ def test_a_pipeline_moves_through_scikit_learns_converter(name, device):
     assert isinstance(on_host[-1].coefs_[0], np.ndarray)
     assert isinstance(on_host[-1].classes_, np.ndarray)
     assert_allclose(on_host.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    # The copy shares nothing: training it leaves the original's state alone
+    # (scikit-learn's converter may return the same memory; ours copies).
+    original_state = [to_numpy(a).copy() for a in pipeline[-1]._device_arrays()]
+    on_host[-1].partial_fit(on_host[0].transform(X), y)
+    for before, array in zip(original_state, pipeline[-1]._device_arrays()):
+        assert_array_equal(to_numpy(array), before)
