@@ -85,11 +85,12 @@ def move_estimator_to(estimator, xp, device=None):
         return _move_other_estimator(estimator, namespace, device)
     check_is_fitted(estimator)
 
+    # No copy here: __sklearn_array_api_convert__ copies whatever comes back,
+    # so that the moved model shares no memory with this one.
     def convert(array):
-        host_copy = np.array(to_numpy(array), copy=True)  # shares no memory
         if namespace is np:
-            return host_copy
-        return namespace.asarray(host_copy, device=device)
+            return to_numpy(array)
+        return namespace.asarray(to_numpy(array), device=device)
 
     return estimator.__sklearn_array_api_convert__(convert)
 
