@@ -302,6 +302,7 @@ def bench_defaults(X, y, X_test, y_test, library, seeds):
     from sklearn.exceptions import ConvergenceWarning
 
     from sklearn_backprop import BackpropMLPClassifier
+    from sklearn_backprop._array_api import to_numpy
 
     X_dev, X_test_dev = library.asarray(X), library.asarray(X_test)
     runs = []
@@ -314,7 +315,7 @@ def bench_defaults(X, y, X_test, y_test, library, seeds):
             model.fit(X_dev, y)
             library.synchronize()
             seconds = time.perf_counter() - start
-            predicted = np.asarray(_to_numpy(model.predict(X_test_dev)))
+            predicted = to_numpy(model.predict(X_test_dev))
         runs.append(
             dict(
                 seed=seed,
@@ -324,12 +325,6 @@ def bench_defaults(X, y, X_test, y_test, library, seeds):
             )
         )
     return runs
-
-
-def _to_numpy(array):
-    from sklearn_backprop._array_api import to_numpy
-
-    return to_numpy(array)
 
 
 def environment(libs):
@@ -526,8 +521,6 @@ def run(device="cuda", mode="full", output=None, data=None):
 
 
 def _load_mnist():
-    from sklearn_backprop.datasets import load_mnist
+    from run import load_data  # beside this file: MNIST as every section reads it
 
-    X_train, X_test, y_train, y_test = load_mnist(scale=True)
-    as32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
-    return as32(X_train), as32(X_test), np.asarray(y_train), np.asarray(y_test)
+    return load_data()

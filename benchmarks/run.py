@@ -2452,6 +2452,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.device:
+        # scikit-learn's array API dispatch needs SciPy's, which SciPy reads
+        # when it is first imported: before anything below imports it.
+        os.environ.setdefault("SCIPY_ARRAY_API", "1")
     if args.data:
         os.environ["SKLEARN_BACKPROP_MNIST"] = str(Path(args.data).resolve())
     elif "SKLEARN_BACKPROP_MNIST" not in os.environ:
