@@ -60,7 +60,7 @@ X_test_gpu = torch.asarray(X_test, device=device)
 # encoded on the host, and moved next to ``X``. Early stopping holds out a
 # tenth of the rows, on the device too, and scores it after every epoch.
 with config_context(array_api_dispatch=True):
-    clf = BackpropMLPClassifier(early_stopping=True, max_iter=200, random_state=0)
+    clf = BackpropMLPClassifier(early_stopping=True, max_iter=30, random_state=0)
     clf.fit(X_train_gpu, y_train)
     proba = clf.predict_proba(X_test_gpu)
     accuracy = clf.score(X_test_gpu, torch.asarray(y_test, device=device))
@@ -76,7 +76,7 @@ print(f"test accuracy: {accuracy:.3f}")
 # The initial weights and each epoch's order of the minibatches are drawn on
 # the host from ``random_state``, whatever the device: the NumPy fit with the
 # same seed takes the same steps, and the two differ by float32 rounding.
-reference = BackpropMLPClassifier(early_stopping=True, max_iter=200, random_state=0)
+reference = BackpropMLPClassifier(early_stopping=True, max_iter=30, random_state=0)
 reference.fit(X_train, y_train)
 largest = max(
     float(np.max(np.abs(coef.cpu().numpy() - coef_numpy)))

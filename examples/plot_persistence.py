@@ -25,7 +25,6 @@ short; saving and loading do not depend on how well it is trained.
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_backprop import BackpropMLPClassifier
 from sklearn_backprop.datasets import load_mnist
@@ -34,9 +33,7 @@ X_train, X_test, y_train, y_test = load_mnist(scale=True)
 
 X_train, y_train = X_train[:5_000], y_train[:5_000]
 clf = BackpropMLPClassifier(hidden_layer_sizes=(64,), max_iter=5, random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs on purpose
-    clf.fit(X_train, y_train)
+clf.fit(X_train, y_train)
 proba = clf.predict_proba(X_test)
 print(f"Test accuracy: {clf.score(X_test, y_test):.4f}")
 

@@ -56,22 +56,18 @@ for address, worker in versions["workers"].items():
 # epochs; the grid crosses three L2 penalties with three learning rates, 9
 # candidates times 3 folds, 27 fits. Inside ``parallel_config(backend="dask")``
 # joblib hands every fit to the cluster, and ``n_jobs=-1`` means all of its
-# worker threads. Training stops after ``max_iter=10`` epochs by design, so the
-# :class:`~sklearn.exceptions.ConvergenceWarning` is silenced (scikit-learn
-# passes the warning filters on to the workers).
-import warnings
-
+# worker threads. Each fit runs the default one-cycle schedule of the step
+# over its ``max_iter=10`` epochs, to the end, so it raises no
+# :class:`~sklearn.exceptions.ConvergenceWarning`.
 import joblib
 from distributed import get_task_stream
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_backprop import BackpropMLPClassifier
 
-warnings.simplefilter("ignore", ConvergenceWarning)
 X, y = load_digits(return_X_y=True)
 pipe = make_pipeline(
     MinMaxScaler(),
@@ -115,7 +111,8 @@ print("identical to n_jobs=1")
 # epochs as its resource trains 16 random candidates for 2 epochs, the best
 # half of them for 4, and so on up to one candidate trained for 32 epochs:
 # an adaptive search that runs on any joblib backend. Each round trains its
-# candidates from scratch with the round's ``max_iter``.
+# candidates from scratch with the round's ``max_iter``: a one-cycle schedule
+# of that many epochs, so that every budget is a complete training.
 from scipy.stats import loguniform
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import HalvingRandomSearchCV

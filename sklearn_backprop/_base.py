@@ -129,9 +129,12 @@ class BaseBackpropMLP(
             StrOptions({"auto"}),
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "adaptive", "one_cycle"})
+        ],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+        "warmup_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -714,7 +717,9 @@ class BaseBackpropMLP(
             if stop_requested:
                 break
         else:
-            if not incremental:
+            # A 'one_cycle' schedule that has run its course has brought the
+            # step down to 0: the end of training, not a failure to converge.
+            if not incremental and not self._optimizer.schedule_finished:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({max_iter}) "
                     "reached and the optimization hasn't converged yet.",

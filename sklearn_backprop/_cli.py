@@ -115,7 +115,8 @@ def build_parser():
     parser.add_argument(
         "--lr",
         type=_positive_float,
-        help=f"initial learning rate (default: {estimator.learning_rate_init}; "
+        help=f"learning rate (default: {estimator.learning_rate_init}, the peak "
+        f"of the '{estimator.learning_rate}' schedule over --epochs; a constant "
         f"{NOTEBOOK_PARAMS['learning_rate_init']} with --notebook)",
     )
     parser.add_argument(

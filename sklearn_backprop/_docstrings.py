@@ -44,24 +44,40 @@ to each minibatch's loss, with ``sum(w)`` the batch's total sample weight
 training samples.""",
     ),
     "learning_rate": (
-        "{'constant', 'invscaling', 'adaptive'}",
-        """Step-size schedule of 'sgd': fixed; ``learning_rate_init /
-(t + 1)**power_t`` with ``t`` the number of samples seen (``t_``), updated
-after each epoch (as scikit-learn does); or divided by 5 each time the
-monitored figure has not improved by ``tol`` for more than
-``n_iter_no_change`` consecutive epochs (training stops when the step falls
-below 1e-6).""",
+        "{'constant', 'invscaling', 'adaptive', 'one_cycle'}",
+        """Step-size schedule of 'sgd'. 'constant': fixed. 'invscaling':
+``learning_rate_init / (t + 1)**power_t`` with ``t`` the number of samples
+seen (``t_``), updated after each epoch (as scikit-learn does). 'adaptive':
+divided by 5 each time the monitored figure has not improved by ``tol`` for
+more than ``n_iter_no_change`` consecutive epochs (training stops when the
+step falls below 1e-6). 'one_cycle': set before every minibatch, rising
+linearly from 0 to ``learning_rate_init`` over the first
+``warmup_fraction`` of ``max_iter`` epochs, then falling linearly to 0 at
+the end of epoch ``max_iter`` (Smith's one-cycle policy); a :meth:`fit`
+that runs the whole cycle has finished, and raises no
+``ConvergenceWarning``. Each :meth:`fit` runs one cycle (``warm_start``
+too: it continues from the weights, with a new cycle); :meth:`partial_fit`
+follows the cycle one epoch per call, and starts another after
+``max_iter`` calls. The other schedules are scikit-learn's.""",
     ),
     "learning_rate_init": (
         "float",
-        "Initial step size of 'sgd' and 'adam'.",
+        """Initial step size of 'sgd' and 'adam'; the peak step of the
+'one_cycle' schedule.""",
     ),
     "power_t": ("float", "Exponent of the 'invscaling' schedule."),
+    "warmup_fraction": (
+        "float",
+        """Fraction of the 'one_cycle' schedule spent rising to the peak step,
+in [0, 1); unused by the other schedules.""",
+    ),
     "max_iter": (
         "int",
         """Maximum number of epochs (passes over the training data) of the
 stochastic solvers, or of iterations of 'lbfgs'. For :meth:`partial_fit`,
-one call is one epoch.""",
+one call is one epoch. With ``learning_rate='one_cycle'`` (and 'sgd') it is
+also the length of the schedule: reaching it is the planned end of
+training, not a ``ConvergenceWarning``.""",
     ),
     "shuffle": (
         "bool",

@@ -166,6 +166,8 @@ def train_epoch(
     batch_size = workspace.batch_size
     n_batches = -(-X.shape[0] // batch_size)
     progress_bar = EpochProgressBar(n_batches) if progress else None
+    # A schedule that changes the step within the epoch ('one_cycle').
+    learning_rates = optimizer.epoch_learning_rates(n_batches)
     with errors:
         for batch, start in enumerate(range(0, X.shape[0], batch_size)):
             if progress_bar is not None:
@@ -196,6 +198,8 @@ def train_epoch(
                 return batch_loss
             loss_sum += batch_loss * batch_weight
             running_score.add(workspace.activations[-1][: Xb.shape[0], ...], Yb, wb)
+            if learning_rates is not None:
+                optimizer.learning_rate = learning_rates[batch]
             optimizer.update_params(
                 params.flat, workspace.grads.flat, workspace.scratch.flat
             )

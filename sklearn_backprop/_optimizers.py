@@ -15,6 +15,22 @@ import numpy as np
 from ._array_api import apply_into, divide_into, get_namespace, multiply_into
 
 
+def one_cycle_learning_rate(peak, position, warmup_fraction):
+    """The 'one_cycle' step size at ``position`` (in [0, 1]) of its cycle.
+
+    A linear rise from 0 to ``peak`` over the first ``warmup_fraction`` of the
+    cycle, then a linear fall to 0 at its end: Smith's one-cycle policy (2018)
+    without its momentum cycle. The warm-up is what makes a large peak step
+    usable (benchmarks/defaults_search.md: without it, a falling step ends far
+    below a constant one); the fall to 0 averages out the minibatch noise at
+    the end.
+    """
+    if position < warmup_fraction:
+        return peak * position / warmup_fraction  # eta = eta_0 p / w
+    # eta = eta_0 (1 - p) / (1 - w)
+    return peak * (1.0 - position) / (1.0 - warmup_fraction)
+
+
 def _zeros(n_params, dtype, like):
     """n_params zeros of ``dtype``, in the namespace and on the device of
     ``like`` (NumPy when ``like`` is None)."""
@@ -55,6 +71,17 @@ class BaseOptimizer:
         """
         raise NotImplementedError
 
+    def epoch_learning_rates(self, n_batches):
+        """The step size of each of the next epoch's ``n_batches`` minibatches,
+        or None when ``learning_rate`` holds for the whole epoch."""
+        return None
+
+    @property
+    def schedule_finished(self):
+        """Whether a schedule of fixed length has run to its end (its step is
+        0 there, so reaching it is not a failure to converge)."""
+        return False
+
     def iteration_ends(self, time_step):
         """Hook called at the end of each epoch with the number of samples seen."""
 
@@ -80,23 +107,30 @@ class SGDOptimizer(BaseOptimizer):
         The parameters' dtype; the velocity uses the same.
     learning_rate_init : float
         The initial step size.
-    lr_schedule : {'constant', 'invscaling', 'adaptive'}
+    lr_schedule : {'constant', 'invscaling', 'adaptive', 'one_cycle'}
         How the step size evolves: fixed; ``learning_rate_init /
         (t + 1)**power_t`` with ``t`` the number of samples seen, set after
-        each epoch, as scikit-learn does; or divided by 5 each time the
-        loss stops improving.
+        each epoch, as scikit-learn does; divided by 5 each time the
+        loss stops improving; or, minibatch by minibatch, up from 0 to
+        ``learning_rate_init`` and back down to 0 over cycles of ``n_epochs``
+        epochs (see :func:`one_cycle_learning_rate`).
     momentum : float
         Momentum coefficient in [0, 1]; 0 gives plain gradient descent.
     nesterov : bool
         Whether to use Nesterov's accelerated gradient.
     power_t : float
         Exponent of the 'invscaling' schedule.
+    n_epochs : int, default=1
+        Length in epochs of a 'one_cycle' cycle.
+    warmup_fraction : float, default=0.1
+        Fraction of a 'one_cycle' cycle spent rising to the peak, in [0, 1).
     like : array, default=None
         The flat parameter array, whose namespace and device the velocity
         takes; None: NumPy.
     """
 
     state_names = ("velocity",)
+    epochs_done = 0  # (for optimisers pickled before it was counted)
 
     def __init__(
         self,
@@ -107,6 +141,8 @@ class SGDOptimizer(BaseOptimizer):
         momentum=0.9,
         nesterov=True,
         power_t=0.5,
+        n_epochs=1,
+        warmup_fraction=0.1,
         like=None,
     ):
         super().__init__(learning_rate_init)
@@ -114,6 +150,9 @@ class SGDOptimizer(BaseOptimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
+        self.n_epochs = int(n_epochs)
+        self.warmup_fraction = float(warmup_fraction)
+        self.epochs_done = 0
         self.velocity = _zeros(n_params, dtype, like) if momentum > 0 else None
 
     def update_params(self, params, grads, scratch=None):
@@ -135,7 +174,32 @@ class SGDOptimizer(BaseOptimizer):
         else:
             params += velocity  # theta <- theta + v
 
+    def epoch_learning_rates(self, n_batches):
+        if self.lr_schedule != "one_cycle":
+            return None
+        # partial_fit past the end of a cycle starts the next one.
+        epoch = self.epochs_done % self.n_epochs
+        # Each minibatch takes the step at the middle of its share of the
+        # cycle: never exactly 0, and the same on the way up and down.
+        return [
+            one_cycle_learning_rate(
+                self.learning_rate_init,
+                (epoch + (batch + 0.5) / n_batches) / self.n_epochs,
+                self.warmup_fraction,
+            )
+            for batch in range(n_batches)
+        ]
+
+    @property
+    def schedule_finished(self):
+        return (
+            self.lr_schedule == "one_cycle"
+            and self.epochs_done > 0
+            and self.epochs_done % self.n_epochs == 0
+        )
+
     def iteration_ends(self, time_step):
+        self.epochs_done += 1
         if self.lr_schedule == "invscaling":
             self.learning_rate = (
                 self.learning_rate_init / (time_step + 1) ** self.power_t
@@ -233,6 +297,8 @@ def make_optimizer(estimator, n_params, dtype, like=None):
             momentum=estimator.momentum,
             nesterov=estimator.nesterovs_momentum,
             power_t=estimator.power_t,
+            n_epochs=estimator.max_iter,
+            warmup_fraction=estimator.warmup_fraction,
             like=like,
         )
     return AdamOptimizer(

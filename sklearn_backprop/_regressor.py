@@ -104,6 +104,7 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        warmup_fraction=0.1,
         max_iter=200,
         shuffle=True,
         random_state=None,

@@ -76,7 +76,10 @@ def fit_out_of_core(
         Targets. A Dask array is rechunked to the row blocks of ``X`` when its
         chunks differ; an in-memory array is sliced by them.
     epochs : int, default=1
-        Number of passes over the data.
+        Number of passes over the data. A new estimator of this package with
+        ``solver='sgd'`` and ``learning_rate='one_cycle'`` (the classifier's
+        defaults) runs its one-cycle schedule once over the ``epochs`` passes,
+        whatever its ``max_iter``; see Notes.
     classes : array-like of shape (n_classes,), default=None
         Every class that can appear in ``y``, passed to the first
         ``partial_fit`` call (classifiers only). Needed when the first block
@@ -154,6 +157,14 @@ def fit_out_of_core(
     (``partial_fit`` rejects it): evaluate a held-out set between calls
     instead, with ``epochs=1``.
 
+    The 'one_cycle' schedule follows its cycle one ``partial_fit`` call at a
+    time, over ``max_iter`` calls. For a new estimator (one without an
+    optimiser yet), ``fit_out_of_core`` makes the cycle span every call it
+    makes, ``epochs`` times the number of blocks, so that the step rises and
+    falls once over the whole training, as in :meth:`fit` with
+    ``max_iter=epochs`` (``max_iter`` itself is left as it was). An estimator
+    that has trained already continues its own cycle.
+
     The block order is a coarser shuffle than a permutation of all the rows:
     a minibatch only ever mixes rows of one block. When the blocks are alike
     (the rows were shuffled when the array was made), this trains as well as
@@ -214,6 +225,8 @@ def fit_out_of_core(
         for _ in range(epochs)
     ]
     plan = [index for order in orders for index in order]
+    # A new one-cycle estimator: one cycle over all the calls (see Notes).
+    cycle_calls = len(plan) if _starts_one_cycle(estimator) else None
 
     first_call = True
     with _Prefetcher(blocks.load, plan, prefetch, verbose=verbose) as loaded:
@@ -225,7 +238,10 @@ def fit_out_of_core(
                 if first_call and classes is not None:
                     fit_params["classes"] = classes
                 calls_before = _n_losses(estimator)
-                estimator.partial_fit(X_block, **fit_params)
+                if first_call and cycle_calls is not None:
+                    _partial_fit_with_cycle(estimator, cycle_calls, X_block, fit_params)
+                else:
+                    estimator.partial_fit(X_block, **fit_params)
                 first_call = False
                 calls_after = _n_losses(estimator)
                 if calls_after is not None and calls_after == (calls_before or 0):
@@ -242,6 +258,30 @@ def fit_out_of_core(
                 seconds = time.perf_counter() - start
                 _print_epoch(estimator, epoch, epochs, rows, seconds, n_losses)
     return estimator
+
+
+def _starts_one_cycle(estimator):
+    """Whether ``estimator`` is one of this package's, about to create its
+    optimiser, with the 'one_cycle' schedule of 'sgd'."""
+    from ._base import BaseBackpropMLP
+
+    return (
+        isinstance(estimator, BaseBackpropMLP)
+        and getattr(estimator, "_optimizer", None) is None
+        and estimator.solver == "sgd"
+        and estimator.learning_rate == "one_cycle"
+    )
+
+
+def _partial_fit_with_cycle(estimator, n_calls, X_block, fit_params):
+    """The first ``partial_fit``, which creates the optimiser, with a cycle of
+    ``n_calls`` calls; ``max_iter`` is restored afterwards."""
+    max_iter = estimator.max_iter
+    estimator.max_iter = n_calls
+    try:
+        estimator.partial_fit(X_block, **fit_params)
+    finally:
+        estimator.max_iter = max_iter
 
 
 def _n_losses(estimator):

@@ -43,9 +43,12 @@ def _data():
 
 
 def _clf(**params):
-    # tol=0 and a large n_iter_no_change: every one of max_iter epochs runs.
+    # tol=0 and a large n_iter_no_change: every one of max_iter epochs runs;
+    # a constant step: the model after epoch k is fit(max_iter=k)'s.
     defaults = dict(
         hidden_layer_sizes=(8,),
+        learning_rate="constant",
+        learning_rate_init=0.1,
         max_iter=5,
         batch_size=32,
         tol=0.0,

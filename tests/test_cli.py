@@ -28,12 +28,14 @@ def _offline(monkeypatch, tmp_path):
 
 def test_digits_run_writes_model_plot_and_history(tmp_path, capsys):
     out = tmp_path / "runs"
-    argv = ["--dataset", "digits", "--epochs", "3", "--output", str(out)]
+    # 5 epochs: a one-cycle schedule of 3 epochs over the 1347 digits is too
+    # short to pass 85 % (78 %).
+    argv = ["--dataset", "digits", "--epochs", "5", "--output", str(out)]
     code = _cli.main(argv)
     assert code == 0
     printed = capsys.readouterr().out
     epoch_lines = [line for line in printed.splitlines() if line.startswith("Epoch ")]
-    assert len(epoch_lines) == 3
+    assert len(epoch_lines) == 5
     for line in epoch_lines:
         for field in ("loss:", "accuracy:", "val_loss:", "val_accuracy:"):
             assert field in line
@@ -47,7 +49,7 @@ def test_digits_run_writes_model_plot_and_history(tmp_path, capsys):
     assert summary["data"]["name"] == "digits"
     assert summary["command"] == "sklearn-backprop " + " ".join(argv)
     assert summary["sklearn_backprop_version"] == sklearn_backprop.__version__
-    assert [r["epoch"] for r in summary["epochs"]] == [1, 2, 3]
+    assert [r["epoch"] for r in summary["epochs"]] == [1, 2, 3, 4, 5]
     # The test set is called so, and the figures carry no float32 noise.
     assert set(summary["epochs"][0]) == {
         "epoch",
@@ -61,7 +63,7 @@ def test_digits_run_writes_model_plot_and_history(tmp_path, capsys):
             assert record[key] == float(f"{record[key]:.6g}")
     assert (run / "curves.png").read_bytes()[:8] == PNG_SIGNATURE
     model = joblib.load(run / "model.joblib")
-    assert model.n_iter_ == 3
+    assert model.n_iter_ == 5
     # The JSON's final test accuracy is the saved model's.
     data = _cli.load_data("digits", None, 0)
     assert summary["test_accuracy"] == pytest.approx(
@@ -112,9 +114,9 @@ def test_help_shows_the_defaults(capsys):
         _cli.main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     for default in (
-        "(default: 20;",
+        "(default: 8;",
         "(default: 256)",
-        "(default: 0.1;",
+        "(default: 0.6,",
         "(default: 100)",
         "(default: sgd)",
         "(default: 0)",

@@ -523,7 +523,7 @@ def test_classifier_verbose_line_of_the_readme_example(capsys):
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
     clf = BackpropMLPClassifier(
-        hidden_layer_sizes=(256,), max_iter=3, verbose=True, random_state=0
+        hidden_layer_sizes=(256,), max_iter=30, verbose=True, random_state=0
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -553,9 +553,10 @@ def test_defaults_in_the_differences_table():
         "hidden_layer_sizes": ((256,), (100,), "``(256,)``", "``(100,)``"),
         "activation": ("logistic", "relu", "``'logistic'``", "``'relu'``"),
         "solver": ("sgd", "adam", "``'sgd'``", "``'adam'``"),
-        "learning_rate_init": (0.1, 0.001, "0.1", "0.001"),
+        "learning_rate": ("one_cycle", "constant", "``'one_cycle'``", "``'constant'``"),
+        "learning_rate_init": (0.6, 0.001, "0.6", "0.001"),
         "batch_size": (100, "auto", "100", "``'auto'``"),
-        "max_iter": (20, 200, "20", "200"),
+        "max_iter": (8, 200, "8", "200"),
     }
     text = (GUIDE / "differences.rst").read_text(encoding="utf-8")
     for name, (our_value, their_value, our_text, their_text) in rows.items():

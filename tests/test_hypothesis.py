@@ -142,7 +142,10 @@ def test_fit_succeeds_or_raises_a_documented_error(data, params):
 
 extra_options = st.fixed_dictionaries(
     {
-        "learning_rate": st.sampled_from(["constant", "invscaling", "adaptive"]),
+        "learning_rate": st.sampled_from(
+            ["constant", "invscaling", "adaptive", "one_cycle"]
+        ),
+        "warmup_fraction": st.sampled_from([0.0, 0.1, 0.5]),
         "momentum": st.sampled_from([0.0, 0.5, 0.9, 1.0]),
         "nesterovs_momentum": st.booleans(),
         "early_stopping": st.booleans(),

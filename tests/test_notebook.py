@@ -67,6 +67,7 @@ def test_one_epoch_matches_notebook_update_rule(n_hidden):
         activation="logistic",
         output_activation="logistic",
         solver="sgd",
+        learning_rate="constant",
         learning_rate_init=0.001,
         momentum=0.0,
         alpha=0.0,

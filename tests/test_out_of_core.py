@@ -130,7 +130,8 @@ def test_same_model_as_partial_fit_block_by_block(prefetch):
         prefetch=prefetch,
     )
     rng = check_random_state(7)
-    reference = small_classifier()
+    # The one-cycle schedule of a new estimator spans all 18 calls.
+    reference = small_classifier(max_iter=18)
     for _ in range(3):
         for index in rng.permutation(6):
             X_block, y_block = _block(index, 300, 20, None)
@@ -140,6 +141,37 @@ def test_same_model_as_partial_fit_block_by_block(prefetch):
     ):
         assert_array_equal(got, expected)
     assert clf.loss_curve_ == reference.loss_curve_
+    assert clf.max_iter == 8  # left as it was
+
+
+def test_one_cycle_spans_the_whole_training(monkeypatch):
+    from sklearn_backprop._optimizers import SGDOptimizer
+
+    steps = []
+    original = SGDOptimizer.update_params
+
+    def update_params(self, params, grads, scratch=None):
+        steps.append(self.learning_rate)
+        return original(self, params, grads, scratch)
+
+    monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
+    X, y = lazy_data(n_blocks=5, rows=200, n_features=20)
+    clf = fit_out_of_core(
+        small_classifier(batch_size=100), X, y, epochs=4, classes=range(10)
+    )
+    # 4 epochs of 5 blocks of 2 minibatches: one rise and one fall over the
+    # 40 updates, not a cycle of max_iter=8 blocks started again and again.
+    assert len(steps) == 40
+    peak = int(np.argmax(steps))
+    assert peak == 4  # the first after the warm-up's 10 %: 4 minibatches
+    assert np.all(np.diff(steps[: peak + 1]) > 0)
+    assert np.all(np.diff(steps[peak:]) < 0)
+    assert steps[-1] < 0.02 * clf.learning_rate_init
+    assert clf.max_iter == 8
+    # A fitted estimator continues its own cycle (here: starts its next one).
+    steps.clear()
+    fit_out_of_core(clf, X, y, epochs=1)
+    assert steps[:2] == pytest.approx([0.6 * 0.5 / 4, 0.6 * 1.5 / 4])
 
 
 def test_targets_and_weights_in_memory_or_lazy_and_chunked_differently():

@@ -465,7 +465,10 @@ def test_parameter_names_and_positions(sk_class, our_class):
     )
     if sk_class is MLPRegressor and not SK_REGRESSOR_HAS_LOSS:
         extras = {"loss"}  # scikit-learn 1.6: ours has 1.7's loss, first
-    assert set(ours_params) - set(sk_params) == extras | {"transform_layer"}
+    assert set(ours_params) - set(sk_params) == extras | {
+        "transform_layer",
+        "warmup_fraction",
+    }
 
     # The parameters that may be given by position, in scikit-learn's order
     # (regressor: loss, hidden_layer_sizes, activation).

@@ -667,6 +667,8 @@ def _diverging_clf(activation, **params):
     defaults = dict(
         hidden_layer_sizes=(16,),
         activation=activation,
+        # A constant step: the weights after k epochs are fit(max_iter=k)'s.
+        learning_rate="constant",
         learning_rate_init=1e3,
         max_iter=30,
         random_state=0,
@@ -779,7 +781,15 @@ def _interrupt_handled():
         pytest.fail("KeyboardInterrupt escaped from fit instead of ending training")
 
 
-INTERRUPT_PARAMS = dict(hidden_layer_sizes=(6,), batch_size=30, random_state=0)
+# A constant step, so that the weights of k completed epochs are those of
+# fit(max_iter=k) ('one_cycle' stretches its cycle over max_iter).
+INTERRUPT_PARAMS = dict(
+    hidden_layer_sizes=(6,),
+    batch_size=30,
+    learning_rate="constant",
+    learning_rate_init=0.1,
+    random_state=0,
+)
 
 
 # 90 samples, batch_size 30: 3 minibatch steps per epoch.

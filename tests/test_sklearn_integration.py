@@ -587,19 +587,20 @@ def test_partial_fit_rejects_labels_outside_classes():
 @pytest.mark.parametrize(
     "params",
     [
-        dict(solver="sgd"),
+        dict(solver="sgd", learning_rate="constant"),
         dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5),
+        dict(solver="sgd", learning_rate="one_cycle"),
         dict(solver="adam", learning_rate_init=0.01),
     ],
-    ids=["sgd-momentum", "sgd-invscaling", "adam"],
+    ids=["sgd-momentum", "sgd-invscaling", "sgd-one-cycle", "adam"],
 )
 def test_partial_fit_epochs_equal_fit_epochs(params):
     """The optimiser's state (velocity, Adam moments, step size) carries over
     between partial_fit calls as between the epochs of fit (without shuffling,
     whose permutations legitimately differ between the two)."""
-    params = dict(batch_size=16, shuffle=False, **params)
-    fitted = small(max_iter=3, **params).fit(X_MC, Y_MC)
-    incremental = small(**params)
+    params = dict(batch_size=16, shuffle=False, max_iter=3, **params)
+    fitted = small(**params).fit(X_MC, Y_MC)
+    incremental = small(**params)  # 'one_cycle': the same 3-epoch cycle
     for _ in range(3):
         incremental.partial_fit(X_MC, Y_MC)
     assert_same_weights(incremental, fitted)
@@ -688,6 +689,7 @@ def test_warm_start_takes_exactly_one_gradient_step_from_assigned_weights():
         momentum=0.0,
         alpha=0.0,
         batch_size=len(y),
+        learning_rate="constant",
         learning_rate_init=lr,
     ).fit(X, y)
     W0 = np.linspace(-1, 1, X.shape[1]).reshape(-1, 1)
@@ -981,6 +983,6 @@ def test_sparse_multilabel_indicator_targets_equal_dense():
 def test_convergence_warning_points_at_the_callers_line():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        small(max_iter=1).fit(X_MC, Y_MC)
+        small(max_iter=1, learning_rate="constant").fit(X_MC, Y_MC)
     (warning,) = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert warning.filename == __file__

@@ -1,0 +1,326 @@
+"""The 'one_cycle' step schedule, the classifier's default (issue 11).
+
+The step rises linearly from 0 to ``learning_rate_init`` over the first
+``warmup_fraction`` of ``max_iter`` epochs and falls linearly back to 0 at the
+end, minibatch by minibatch; a fit that runs the cycle through has finished
+(no ConvergenceWarning); ``partial_fit`` follows the cycle one epoch per call
+and then starts another; a warm-started ``fit`` runs a new cycle.
+"""
+
+import contextlib
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
+from sklearn_backprop import _minibatch as minibatch_module
+from sklearn_backprop._optimizers import SGDOptimizer, one_cycle_learning_rate
+
+
+def _digits(n=None):
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16.0, y[:n]
+
+
+@contextlib.contextmanager
+def _recorded_steps(monkeypatch):
+    """The step size of every minibatch update, in order."""
+    steps = []
+    original = SGDOptimizer.update_params
+
+    def update_params(self, params, grads, scratch=None):
+        steps.append(self.learning_rate)
+        return original(self, params, grads, scratch)
+
+    monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
+    yield steps
+    monkeypatch.undo()
+
+
+def _expected_steps(peak, n_epochs, warmup_fraction, n_batches, epochs):
+    """The steps of ``epochs`` (indices in the cycle), from the formula."""
+    return [
+        one_cycle_learning_rate(
+            peak, (epoch + (batch + 0.5) / n_batches) / n_epochs, warmup_fraction
+        )
+        for epoch in epochs
+        for batch in range(n_batches)
+    ]
+
+
+# ----------------------------------------------------------------------
+# The schedule itself
+# ----------------------------------------------------------------------
+def test_step_rises_to_the_peak_and_falls_to_zero():
+    peak, w = 0.6, 0.25
+    assert one_cycle_learning_rate(peak, 0.0, w) == 0.0
+    assert one_cycle_learning_rate(peak, w / 2, w) == pytest.approx(peak / 2)
+    assert one_cycle_learning_rate(peak, w, w) == pytest.approx(peak)
+    assert one_cycle_learning_rate(peak, (1 + w) / 2, w) == pytest.approx(peak / 2)
+    assert one_cycle_learning_rate(peak, 1.0, w) == 0.0
+    positions = np.linspace(0, 1, 101)
+    steps = np.array([one_cycle_learning_rate(peak, p, w) for p in positions])
+    assert np.all(np.diff(steps[positions <= w]) > 0)
+    assert np.all(np.diff(steps[positions >= w]) < 0)
+    # No warm-up: a linear fall from the peak.
+    assert one_cycle_learning_rate(peak, 0.0, 0.0) == peak
+    assert one_cycle_learning_rate(peak, 0.5, 0.0) == pytest.approx(peak / 2)
+
+
+def test_optimizer_hands_out_each_minibatchs_step_and_restarts():
+    optimizer = SGDOptimizer(
+        3,
+        np.float64,
+        learning_rate_init=0.8,
+        lr_schedule="one_cycle",
+        n_epochs=4,
+        warmup_fraction=0.25,
+    )
+    epochs, finished = [], []
+    for _ in range(5):
+        epochs.append(optimizer.epoch_learning_rates(2))
+        optimizer.iteration_ends(0)
+        finished.append(optimizer.schedule_finished)
+    assert finished == [False, False, False, True, False]
+    # Midpoints of eighths of the cycle: 1/16, 3/16, ... 15/16.
+    expected = [0.8 * p / 0.25 for p in (1 / 16, 3 / 16)] + [
+        0.8 * (1 - p) / 0.75 for p in np.arange(5, 16, 2) / 16
+    ]
+    assert_allclose(sum(epochs[:4], []), expected, rtol=1e-15)
+    assert all(0 < step < 0.8 for step in expected)
+    assert epochs[4] == epochs[0]  # a fifth epoch starts a new cycle
+    # The other schedules keep one step per epoch.
+    constant = SGDOptimizer(3, np.float64, 0.1, "constant")
+    assert constant.epoch_learning_rates(2) is None
+    constant.iteration_ends(100)
+    assert not constant.schedule_finished
+
+
+def test_fit_takes_the_schedules_step_before_every_minibatch(monkeypatch):
+    X, y = _digits(400)  # batches of 100: 4 a epoch
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,),
+        learning_rate_init=0.5,
+        warmup_fraction=0.2,
+        max_iter=5,
+        tol=0.0,
+        random_state=0,
+    )
+    with _recorded_steps(monkeypatch) as steps:
+        clf.fit(X, y)
+    assert clf.n_iter_ == 5
+    assert_allclose(steps, _expected_steps(0.5, 5, 0.2, 4, range(5)), rtol=1e-15)
+    # ... and the steps are the updates': a constant step of the same size at
+    # every minibatch (here the peak) trains another model.
+    other = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,),
+        learning_rate="constant",
+        learning_rate_init=0.5,
+        max_iter=5,
+        tol=0.0,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        other.fit(X, y)
+    assert not np.allclose(clf.coefs_[0], other.coefs_[0])
+
+
+def test_regressor_takes_the_schedule_too(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    reg = BackpropMLPRegressor(
+        solver="sgd",
+        learning_rate="one_cycle",
+        learning_rate_init=0.01,
+        batch_size=40,
+        max_iter=6,
+        tol=0.0,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with _recorded_steps(monkeypatch) as steps:
+            reg.fit(X, y)
+    assert_allclose(steps, _expected_steps(0.01, 6, 0.1, 3, range(6)), rtol=1e-15)
+    assert reg.score(X, y) > 0.9
+
+
+# ----------------------------------------------------------------------
+# No warning at the end of the cycle; the warning elsewhere
+# ----------------------------------------------------------------------
+def test_defaults_fit_digits_without_warnings():
+    X, y = _digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = BackpropMLPClassifier(random_state=0).fit(X, y)
+    assert clf.n_iter_ == clf.max_iter == 8
+    assert clf.score(X, y) > 0.97
+    assert clf._optimizer.learning_rate < 0.01 * clf.learning_rate_init
+
+
+def test_grid_search_with_the_defaults_raises_no_convergence_warning():
+    # Issue 11 counted 28 ConvergenceWarnings in a 3x3 search on digits.
+    X, y = _digits(900)
+    search = GridSearchCV(
+        BackpropMLPClassifier(random_state=0),
+        {"hidden_layer_sizes": [(32,), (64,), (128,)], "alpha": [1e-4, 1e-3, 1e-2]},
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        search.fit(X, y)
+    assert search.best_score_ > 0.85
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(learning_rate="constant"),
+        dict(learning_rate="invscaling"),
+        dict(learning_rate="adaptive"),
+        dict(solver="adam", learning_rate_init=0.001),  # Adam ignores schedules
+    ],
+    ids=["constant", "invscaling", "adaptive", "adam"],
+)
+def test_a_max_iter_that_cuts_training_short_still_warns(params):
+    X, y = _digits(300)
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=2, **params)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\)"):
+        clf.fit(X, y)
+
+
+def test_the_tol_rule_can_end_a_cycle_early():
+    X, y = _digits(300)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=50, tol=10.0, n_iter_no_change=2
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
+    # The first epoch sets the best loss; 2 more without progress are
+    # tolerated, a third is not.
+    assert clf.n_iter_ == 4
+
+
+# ----------------------------------------------------------------------
+# partial_fit, warm_start, interruption, pickling
+# ----------------------------------------------------------------------
+def test_partial_fit_follows_the_cycle_then_starts_another(monkeypatch):
+    X, y = _digits(300)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
+    )
+    with _recorded_steps(monkeypatch) as steps:
+        for _ in range(4):
+            clf.partial_fit(X, y, classes=np.arange(10))
+    expected = _expected_steps(0.6, 3, 0.1, 3, [0, 1, 2, 0])
+    assert_allclose(steps, expected, rtol=1e-15)
+    # Three calls are a fit of max_iter=3, weight for weight.
+    fitted = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
+    ).fit(X, y)
+    again = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
+    )
+    for _ in range(3):
+        again.partial_fit(X, y, classes=np.arange(10))
+    for ours, theirs in zip(again.coefs_, fitted.coefs_):
+        assert_array_equal(ours, theirs)
+
+
+def test_warm_start_fit_runs_a_new_cycle_from_the_weights(monkeypatch):
+    X, y = _digits(300)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=4, warm_start=True, random_state=0
+    )
+    with _recorded_steps(monkeypatch) as first:
+        clf.fit(X, y)
+    weights = [c.copy() for c in clf.coefs_]
+    with _recorded_steps(monkeypatch) as second:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            clf.fit(X, y)
+    assert second == first  # the whole cycle again, from its warm-up
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 8
+    # It continued from the weights: a fresh fit of the same 4 epochs is worse.
+    fresh = BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=4, random_state=0)
+    assert clf.loss_curve_[-1] < fresh.fit(X, y).loss_curve_[-1]
+    assert not np.allclose(weights[0], clf.coefs_[0])
+
+
+def test_an_interrupted_partial_fit_keeps_the_cycles_position(monkeypatch):
+    X, y = _digits(300)
+
+    def make():
+        return BackpropMLPClassifier(
+            hidden_layer_sizes=(8,), max_iter=4, shuffle=False, random_state=0
+        )
+
+    reference = make()
+    for _ in range(3):
+        reference.partial_fit(X, y, classes=np.arange(10))
+
+    clf = make()
+    clf.partial_fit(X, y, classes=np.arange(10))
+    original = minibatch_module.loss_and_gradients
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # inside the second epoch
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(minibatch_module, "loss_and_gradients", interrupted)
+    with pytest.warns(UserWarning, match="(?i)interrupted"):
+        clf.partial_fit(X, y)
+    monkeypatch.undo()
+    assert clf._optimizer.epochs_done == 1
+    for _ in range(2):
+        clf.partial_fit(X, y)
+    for ours, theirs in zip(clf.coefs_, reference.coefs_):
+        assert_array_equal(ours, theirs)
+
+
+def test_a_pickled_model_continues_its_cycle():
+    X, y = _digits(300)
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    for _ in range(2):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    copy = pickle.loads(pickle.dumps(clf))
+    assert copy._optimizer.epochs_done == 2
+    clf.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    for ours, theirs in zip(copy.coefs_, clf.coefs_):
+        assert_array_equal(ours, theirs)
+
+
+# ----------------------------------------------------------------------
+# Parameters
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("value", [1.0, -0.1, 2])
+def test_warmup_fraction_out_of_range_is_refused(value):
+    X, y = _digits(100)
+    clf = BackpropMLPClassifier(warmup_fraction=value)
+    with pytest.raises(ValueError, match="warmup_fraction"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_no_warmup_starts_at_the_peak(monkeypatch):
+    X, y = _digits(200)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), warmup_fraction=0.0, max_iter=2, random_state=0
+    )
+    with _recorded_steps(monkeypatch) as steps:
+        clf.fit(X, y)
+    assert steps[0] == pytest.approx(0.6 * (1 - 0.5 / 4))
+    assert np.all(np.diff(steps) < 0)
