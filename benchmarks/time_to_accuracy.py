@@ -9,14 +9,19 @@ gives the median over the seeds that reached it, and how many did.
 
 Contenders (``CONTENDERS``: a new one is one class and one line):
 
-* ours with its defaults, ``BackpropMLPClassifier(random_state=seed)``;
+* ours with its defaults, ``BackpropMLPClassifier(random_state=seed)``: the
+  'one_cycle' schedule, a step rising to 0.6 and falling to 0 over 8 epochs;
+* ours with the defaults before issue 11 (``run.PREVIOUS_DEFAULTS``: a
+  constant step 0.1);
 * scikit-learn's ``MLPClassifier`` in the best configuration found for this
-  network: ours' (SGD, step 0.1, Nesterov momentum 0.9, minibatches of 100;
+  network among its own options: the previous defaults of ours (SGD, step
+  0.1, Nesterov momentum 0.9, minibatches of 100;
   ``benchmarks/defaults_search.md`` measured scikit-learn's own default, Adam
-  at 0.001 with minibatches of 200, slower to 98 %), and with its Adam
-  defaults;
+  at 0.001 with minibatches of 200, slower to 98 %; it has no one-cycle
+  schedule), and with its Adam defaults;
 * PyTorch eager on the CPU with ours' defaults (``TorchMLP`` of ``run.py``:
-  the same model, loss and update, without the L2 penalty of 1e-4).
+  the same model, loss and update, the same step before each minibatch,
+  without the L2 penalty of 1e-4).
 
 Ours' ``partial_fit`` is one epoch of ``fit`` (``tests/test_sklearn_integration.py``
 checks that k calls give the weights of ``fit`` with ``max_iter=k``), so its
@@ -35,8 +40,8 @@ MODES = {
     "quick": dict(seeds=(0,), max_epochs=4),
     "full": dict(seeds=(0, 1, 2, 3), max_epochs=40),
 }
-# The configuration that ours' defaults and PyTorch's contender share.
-SGD_DEFAULTS = dict(
+# The previous defaults of ours, scikit-learn's best configuration here.
+SGD_PREVIOUS_DEFAULTS = dict(
     hidden_layer_sizes=(256,),
     activation="logistic",
     solver="sgd",
@@ -68,17 +73,35 @@ class EstimatorContender:
 
 
 class TorchContender:
-    """PyTorch eager on the CPU (``run.TorchMLP``), with ours' defaults."""
+    """PyTorch eager on the CPU (``run.TorchMLP``), with ours' defaults: the
+    steps of ours' 'one_cycle' schedule, minibatch by minibatch."""
 
     def setup(self, data, seed):
         from run import TorchMLP
 
+        from sklearn_backprop import BackpropMLPClassifier
+        from sklearn_backprop._optimizers import SGDOptimizer
+
         X, self.X_test, y, self.y_test = data
         self.net = TorchMLP(X.shape[1], seed=seed)
         self.X, self.Y = self.net.tensors(X, y)
+        # The schedule itself, not a copy of it: ours' optimiser with ours'
+        # default parameters hands out each epoch's steps.
+        defaults = BackpropMLPClassifier().get_params()
+        self.schedule = SGDOptimizer(
+            1,
+            np.float32,
+            learning_rate_init=defaults["learning_rate_init"],
+            lr_schedule=defaults["learning_rate"],
+            n_epochs=defaults["max_iter"],
+            warmup_fraction=defaults["warmup_fraction"],
+        )
+        self.n_batches = -(-X.shape[0] // defaults["batch_size"])
 
     def epoch(self):
-        self.net.epoch(self.X, self.Y)
+        rates = self.schedule.epoch_learning_rates(self.n_batches)
+        self.net.epoch(self.X, self.Y, learning_rates=rates)
+        self.schedule.iteration_ends(0)
 
     def accuracy(self):
         return self.net.score(self.X_test, self.y_test)
@@ -90,10 +113,18 @@ def _ours(seed):
     return BackpropMLPClassifier(random_state=seed)
 
 
+def _ours_previous(seed):
+    from run import PREVIOUS_DEFAULTS
+
+    from sklearn_backprop import BackpropMLPClassifier
+
+    return BackpropMLPClassifier(**PREVIOUS_DEFAULTS, random_state=seed)
+
+
 def _sklearn_sgd(seed):
     from sklearn.neural_network import MLPClassifier
 
-    return MLPClassifier(**SGD_DEFAULTS, random_state=seed)
+    return MLPClassifier(**SGD_PREVIOUS_DEFAULTS, random_state=seed)
 
 
 def _sklearn_adam(seed):
@@ -106,10 +137,14 @@ def _sklearn_adam(seed):
 
 # name -> (label, contender factory)
 CONTENDERS = {
-    "ours": ("ours, defaults", lambda: EstimatorContender(_ours)),
+    "ours": ("ours, defaults (one-cycle, peak 0.6)", lambda: EstimatorContender(_ours)),
+    "ours_previous": (
+        "ours, the previous defaults (constant step 0.1)",
+        lambda: EstimatorContender(_ours_previous),
+    ),
     "sklearn_sgd": (
-        "scikit-learn MLPClassifier, ours' configuration (SGD 0.1, Nesterov, "
-        "batch 100)",
+        "scikit-learn MLPClassifier, ours' previous configuration (SGD 0.1, "
+        "Nesterov, batch 100)",
         lambda: EstimatorContender(_sklearn_sgd),
     ),
     "sklearn_adam": (
