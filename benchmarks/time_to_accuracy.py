@@ -24,8 +24,11 @@ Contenders (``CONTENDERS``: a new one is one class and one line):
   without the L2 penalty of 1e-4).
 
 Ours' ``partial_fit`` is one epoch of ``fit`` (``tests/test_sklearn_integration.py``
-checks that k calls give the weights of ``fit`` with ``max_iter=k``), so its
-epoch-by-epoch training follows the path of a ``fit`` of that many epochs.
+and ``tests/test_one_cycle.py`` check that ``max_iter`` calls give the weights
+of ``fit``), so its epoch-by-epoch training follows the path of a ``fit`` of
+``max_iter`` epochs, the one-cycle schedule included; with the defaults every
+seed reaches 98 % within those 8 epochs (a ninth call would start a new
+cycle).
 """
 
 import statistics

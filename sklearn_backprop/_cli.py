@@ -30,6 +30,7 @@ from .datasets import (
 
 # The reference notebook: 784-256-10 sigmoid network, sigmoid outputs with
 # binary cross-entropy, plain SGD with learning rate 0.001, batch 100, 50 epochs.
+ADAM_LEARNING_RATE = 0.001  # --solver adam without --lr
 NOTEBOOK_PARAMS = dict(
     hidden_layer_sizes=(256,),
     activation="logistic",
@@ -116,7 +117,8 @@ def build_parser():
         "--lr",
         type=_positive_float,
         help=f"learning rate (default: {estimator.learning_rate_init}, the peak "
-        f"of the '{estimator.learning_rate}' schedule over --epochs; a constant "
+        f"of the '{estimator.learning_rate}' schedule over --epochs; "
+        f"{ADAM_LEARNING_RATE} with --solver adam; a constant "
         f"{NOTEBOOK_PARAMS['learning_rate_init']} with --notebook)",
     )
     parser.add_argument(
@@ -241,6 +243,11 @@ def build_estimator(args):
         "solver": args.solver,
     }
     params.update({key: value for key, value in overrides.items() if value is not None})
+    if params.get("solver") == "adam" and args.lr is None:
+        # The classifier's default step is the peak of SGD's one-cycle
+        # schedule (0.6), which Adam does not use: Adam diverges to chance
+        # with it. Adam's own usual step, as in scikit-learn.
+        params["learning_rate_init"] = ADAM_LEARNING_RATE
     verbose = 0 if args.quiet else (2 if sys.stdout.isatty() else 1)
     return BackpropMLPClassifier(random_state=args.seed, verbose=verbose, **params)
 

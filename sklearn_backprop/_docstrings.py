@@ -63,7 +63,9 @@ follows the cycle one epoch per call, and starts another after
     "learning_rate_init": (
         "float",
         """Initial step size of 'sgd' and 'adam'; the peak step of the
-'one_cycle' schedule.""",
+'one_cycle' schedule. The classifier's default, 0.6, is for its one-cycle
+'sgd': with ``solver='adam'`` pass a step suited to Adam, such as
+scikit-learn's 0.001 (Adam at 0.6 fails to learn).""",
     ),
     "power_t": ("float", "Exponent of the 'invscaling' schedule."),
     "warmup_fraction": (

@@ -130,7 +130,6 @@ class SGDOptimizer(BaseOptimizer):
     """
 
     state_names = ("velocity",)
-    epochs_done = 0  # (for optimisers pickled before it was counted)
 
     def __init__(
         self,

@@ -129,6 +129,14 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of minibatch updates on (X, y).
 
+        With ``learning_rate='one_cycle'`` (the classifier's default), each
+        call is one epoch of a cycle of ``max_iter`` calls, after which the
+        next call starts a new cycle: set ``max_iter`` to the number of calls
+        planned, or pass ``learning_rate='constant'``, for a loop of another
+        length. The optimiser's settings (schedule, step, ``max_iter`` as the
+        cycle's length) are read on the first call; ``set_params`` between
+        calls does not change them, as in scikit-learn.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)

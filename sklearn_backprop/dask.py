@@ -76,7 +76,7 @@ def fit_out_of_core(
         Targets. A Dask array is rechunked to the row blocks of ``X`` when its
         chunks differ; an in-memory array is sliced by them.
     epochs : int, default=1
-        Number of passes over the data. A new estimator of this package with
+        Number of passes over the data. An estimator of this package with
         ``solver='sgd'`` and ``learning_rate='one_cycle'`` (the classifier's
         defaults) runs its one-cycle schedule once over the ``epochs`` passes,
         whatever its ``max_iter``; see Notes.
@@ -158,12 +158,14 @@ def fit_out_of_core(
     instead, with ``epochs=1``.
 
     The 'one_cycle' schedule follows its cycle one ``partial_fit`` call at a
-    time, over ``max_iter`` calls. For a new estimator (one without an
-    optimiser yet), ``fit_out_of_core`` makes the cycle span every call it
-    makes, ``epochs`` times the number of blocks, so that the step rises and
-    falls once over the whole training, as in :meth:`fit` with
-    ``max_iter=epochs`` (``max_iter`` itself is left as it was). An estimator
-    that has trained already continues its own cycle.
+    time, over ``max_iter`` calls. ``fit_out_of_core`` instead runs one cycle
+    over every call it makes, ``epochs`` times the number of blocks, so that
+    the step rises and falls once over the whole training, as in :meth:`fit`
+    with ``max_iter=epochs`` (``max_iter`` itself is left as it was): for a
+    new estimator, for one whose cycle has ended (after a :meth:`fit`, or a
+    previous ``fit_out_of_core``), and for one whose optimiser starts afresh
+    (data of another dtype). Only an estimator stopped in the middle of a
+    cycle by the caller's own ``partial_fit`` calls continues that cycle.
 
     The block order is a coarser shuffle than a permutation of all the rows:
     a minibatch only ever mixes rows of one block. When the blocks are alike
@@ -225,8 +227,8 @@ def fit_out_of_core(
         for _ in range(epochs)
     ]
     plan = [index for order in orders for index in order]
-    # A new one-cycle estimator: one cycle over all the calls (see Notes).
-    cycle_calls = len(plan) if _starts_one_cycle(estimator) else None
+    # A one-cycle estimator: one cycle over all the calls (see Notes).
+    cycle_calls = _start_one_cycle(estimator, len(plan))
 
     first_call = True
     with _Prefetcher(blocks.load, plan, prefetch, verbose=verbose) as loaded:
@@ -260,26 +262,51 @@ def fit_out_of_core(
     return estimator
 
 
-def _starts_one_cycle(estimator):
-    """Whether ``estimator`` is one of this package's, about to create its
-    optimiser, with the 'one_cycle' schedule of 'sgd'."""
+def _start_one_cycle(estimator, n_calls):
+    """``n_calls`` for this package's one-cycle estimators, unless the
+    caller's own ``partial_fit`` calls stopped one in the middle of a cycle
+    (which then continues); else None."""
     from ._base import BaseBackpropMLP
 
-    return (
+    if not (
         isinstance(estimator, BaseBackpropMLP)
-        and getattr(estimator, "_optimizer", None) is None
         and estimator.solver == "sgd"
         and estimator.learning_rate == "one_cycle"
+    ):
+        return None
+    optimizer = getattr(estimator, "_optimizer", None)
+    mid_cycle = (
+        getattr(optimizer, "lr_schedule", None) == "one_cycle"
+        and optimizer.epochs_done % optimizer.n_epochs != 0
     )
+    return None if mid_cycle else n_calls
 
 
 def _partial_fit_with_cycle(estimator, n_calls, X_block, fit_params):
-    """The first ``partial_fit``, which creates the optimiser, with a cycle of
-    ``n_calls`` calls; ``max_iter`` is restored afterwards."""
+    """The first ``partial_fit`` call, at the start of a cycle of ``n_calls``.
+
+    An optimiser at the end of its cycle (or before its first) is set to a new
+    cycle of ``n_calls`` calls, keeping its velocity; one that this call
+    creates (a new estimator, or data of another dtype) takes its length from
+    ``max_iter``, set for the call. ``max_iter`` is restored afterwards, and
+    the optimiser too if the call fails.
+    """
     max_iter = estimator.max_iter
+    optimizer = getattr(estimator, "_optimizer", None)
+    before = None
+    if getattr(optimizer, "lr_schedule", None) == "one_cycle":
+        before = (optimizer.n_epochs, optimizer.epochs_done)
+        optimizer.n_epochs, optimizer.epochs_done = n_calls, 0
     estimator.max_iter = n_calls
     try:
         estimator.partial_fit(X_block, **fit_params)
+    except BaseException:
+        # A failed call restores the estimator's state from before it (a copy
+        # of the optimiser as set above): set its cycle back too.
+        restored = getattr(estimator, "_optimizer", None)
+        if before is not None and restored is not None:
+            restored.n_epochs, restored.epochs_done = before
+        raise
     finally:
         estimator.max_iter = max_iter
 

@@ -230,6 +230,22 @@ def test_options_reach_the_estimator():
     assert clf.random_state == 0
 
 
+def test_adam_without_lr_gets_adams_step_and_trains(tmp_path, capsys):
+    # The default step, 0.6, is the peak of SGD's one-cycle schedule: Adam
+    # with it ends at chance on the digits (about 10 %).
+    args = _cli.build_parser().parse_args(["--solver", "adam"])
+    assert _cli.build_estimator(args).learning_rate_init == 0.001
+    args = _cli.build_parser().parse_args(["--solver", "adam", "--lr", "0.01"])
+    assert _cli.build_estimator(args).learning_rate_init == 0.01
+    out = tmp_path / "runs"
+    argv = ["--dataset", "digits", "--solver", "adam", "--quiet", "--output", str(out)]
+    assert _cli.main(argv) == 0
+    summary = json.loads((out / "run-001" / "history.json").read_text())
+    # It learns (76 % after the 8 default epochs of 14 minibatches each; Adam
+    # at 0.001 needs more on so little data), where 0.6 stays at chance.
+    assert summary["test_accuracy"] > 0.6
+
+
 def test_module_entry_point_runs(tmp_path):
     """`python -m sklearn_backprop` is wired to the same main()."""
     result = subprocess.run(

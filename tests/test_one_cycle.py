@@ -236,6 +236,53 @@ def test_partial_fit_follows_the_cycle_then_starts_another(monkeypatch):
         assert_array_equal(ours, theirs)
 
 
+def test_set_params_between_partial_fit_calls_keeps_the_running_cycle(monkeypatch):
+    # As in scikit-learn, partial_fit's optimiser is made on the first call.
+    X, y = _digits(300)
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=4, random_state=0)
+    with _recorded_steps(monkeypatch) as steps:
+        clf.partial_fit(X, y, classes=np.arange(10))
+        clf.set_params(max_iter=2, learning_rate_init=0.1)
+        clf.partial_fit(X, y)
+    assert_allclose(steps, _expected_steps(0.6, 4, 0.1, 3, [0, 1]), rtol=1e-15)
+
+
+def test_adam_ignores_the_schedule():
+    X, y = _digits(300)
+    params = dict(
+        hidden_layer_sizes=(8,), solver="adam", learning_rate_init=0.01, max_iter=3
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scheduled = BackpropMLPClassifier(random_state=0, **params).fit(X, y)
+        constant = BackpropMLPClassifier(
+            learning_rate="constant", random_state=0, **params
+        ).fit(X, y)
+    for ours, theirs in zip(scheduled.coefs_, constant.coefs_):
+        assert_array_equal(ours, theirs)
+
+
+def test_early_stopping_keeps_the_best_epoch_within_the_cycle():
+    X, y = _digits()
+    X_val, y_val = X[1200:], y[1200:]
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(64,),
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_iter=30,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X[:1200], y[:1200], X_val=X_val, y_val=y_val)
+    assert clf.n_iter_ < 30  # stopped inside the cycle
+    best = int(np.argmax(clf.validation_scores_))
+    assert best < clf.n_iter_ - 1  # ... after a better epoch than its last
+    # The weights kept are the best epoch's, not the last one's.
+    assert clf.score(X_val, y_val) == pytest.approx(clf.best_validation_score_)
+    assert clf.score(X_val, y_val) > clf.validation_scores_[-1]
+
+
 def test_warm_start_fit_runs_a_new_cycle_from_the_weights(monkeypatch):
     X, y = _digits(300)
     clf = BackpropMLPClassifier(

@@ -144,7 +144,9 @@ def test_same_model_as_partial_fit_block_by_block(prefetch):
     assert clf.max_iter == 8  # left as it was
 
 
-def test_one_cycle_spans_the_whole_training(monkeypatch):
+@pytest.fixture
+def recorded_steps(monkeypatch):
+    """The step of every minibatch update of this package's SGD, in order."""
     from sklearn_backprop._optimizers import SGDOptimizer
 
     steps = []
@@ -155,23 +157,68 @@ def test_one_cycle_spans_the_whole_training(monkeypatch):
         return original(self, params, grads, scratch)
 
     monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
+    return steps
+
+
+def _one_cycle_steps(n_steps, peak=0.6, warmup_fraction=0.1):
+    from sklearn_backprop._optimizers import one_cycle_learning_rate
+
+    return [
+        one_cycle_learning_rate(peak, (k + 0.5) / n_steps, warmup_fraction)
+        for k in range(n_steps)
+    ]
+
+
+def test_one_cycle_spans_the_whole_training(recorded_steps):
+    steps = recorded_steps
     X, y = lazy_data(n_blocks=5, rows=200, n_features=20)
     clf = fit_out_of_core(
         small_classifier(batch_size=100), X, y, epochs=4, classes=range(10)
     )
     # 4 epochs of 5 blocks of 2 minibatches: one rise and one fall over the
     # 40 updates, not a cycle of max_iter=8 blocks started again and again.
-    assert len(steps) == 40
-    peak = int(np.argmax(steps))
-    assert peak == 4  # the first after the warm-up's 10 %: 4 minibatches
-    assert np.all(np.diff(steps[: peak + 1]) > 0)
-    assert np.all(np.diff(steps[peak:]) < 0)
-    assert steps[-1] < 0.02 * clf.learning_rate_init
+    assert steps == pytest.approx(_one_cycle_steps(40), rel=1e-12)
     assert clf.max_iter == 8
-    # A fitted estimator continues its own cycle (here: starts its next one).
+    # An estimator at the end of its cycle runs a new one over the new calls.
     steps.clear()
     fit_out_of_core(clf, X, y, epochs=1)
-    assert steps[:2] == pytest.approx([0.6 * 0.5 / 4, 0.6 * 1.5 / 4])
+    assert steps == pytest.approx(_one_cycle_steps(10), rel=1e-12)
+    # So does one fitted by fit (its cycle of max_iter=8 epochs has ended).
+    X_np, y_np = dask.compute(X, y)
+    fitted = small_classifier(batch_size=100).fit(X_np, y_np)
+    steps.clear()
+    fit_out_of_core(fitted, X, y, epochs=2)
+    assert steps == pytest.approx(_one_cycle_steps(20), rel=1e-12)
+
+
+def test_one_cycle_stopped_mid_cycle_by_the_caller_continues(recorded_steps):
+    from sklearn_backprop._optimizers import one_cycle_learning_rate
+
+    X, y = lazy_data(n_blocks=5, rows=200, n_features=20)
+    X_np, y_np = dask.compute(X, y)
+    clf = small_classifier(batch_size=100, max_iter=4)
+    clf.partial_fit(X_np[:400], y_np[:400], classes=range(10))  # epoch 1 of 4
+    recorded_steps.clear()
+    fit_out_of_core(clf, X, y, epochs=1, shuffle_blocks=False)
+    # Each block is one call, one epoch of the caller's cycle of 4: epochs 2,
+    # 3 and 4, then epochs 1 and 2 of the next cycle, 2 minibatches each.
+    expected = [
+        one_cycle_learning_rate(0.6, (epoch + (batch + 0.5) / 2) / 4, 0.1)
+        for epoch in (1, 2, 3, 0, 1)
+        for batch in range(2)
+    ]
+    assert recorded_steps == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_failed_first_call_leaves_the_cycle_as_it_was():
+    X, y = lazy_data(n_blocks=3, rows=100, n_features=12)
+    clf = fit_out_of_core(small_classifier(), X, y, classes=range(10))
+    cycle = (clf._optimizer.n_epochs, clf._optimizer.epochs_done)
+    bad_y = da.from_array(np.full(300, 99), chunks=100)  # a class never seen
+    with pytest.raises(ValueError):
+        fit_out_of_core(clf, X, bad_y)
+    assert (clf._optimizer.n_epochs, clf._optimizer.epochs_done) == cycle
+    assert clf.max_iter == 8
 
 
 def test_targets_and_weights_in_memory_or_lazy_and_chunked_differently():

@@ -38,7 +38,7 @@ def test_transform_is_the_hidden_layer_activation(activation, layer):
     clf = BackpropMLPClassifier(
         hidden_layer_sizes=(12, 7),
         activation=activation,
-        learning_rate_init=0.01,  # a linear network diverges at the default 0.1
+        learning_rate_init=0.01,  # a linear network diverges at larger steps
         max_iter=3,
         random_state=0,
         transform_layer=layer,
