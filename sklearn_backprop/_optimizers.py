@@ -177,7 +177,7 @@ class SGDOptimizer(BaseOptimizer):
         if self.lr_schedule != "one_cycle":
             return None
         # partial_fit past the end of a cycle starts the next one.
-        epoch = self.epochs_done % self.n_epochs
+        epoch = self.cycle_epoch
         # Each minibatch takes the step at the middle of its share of the
         # cycle: never exactly 0, and the same on the way up and down.
         return [
@@ -190,11 +190,21 @@ class SGDOptimizer(BaseOptimizer):
         ]
 
     @property
+    def cycle_epoch(self):
+        """Index of the next epoch in its 'one_cycle' cycle (0: one starts)."""
+        return self.epochs_done % self.n_epochs
+
+    def start_cycle(self, n_epochs):
+        """Make the next epoch the first of a 'one_cycle' cycle of ``n_epochs``
+        epochs, keeping the velocity."""
+        self.n_epochs, self.epochs_done = int(n_epochs), 0
+
+    @property
     def schedule_finished(self):
         return (
             self.lr_schedule == "one_cycle"
             and self.epochs_done > 0
-            and self.epochs_done % self.n_epochs == 0
+            and self.cycle_epoch == 0
         )
 
     def iteration_ends(self, time_step):

@@ -277,7 +277,7 @@ def _start_one_cycle(estimator, n_calls):
     optimizer = getattr(estimator, "_optimizer", None)
     mid_cycle = (
         getattr(optimizer, "lr_schedule", None) == "one_cycle"
-        and optimizer.epochs_done % optimizer.n_epochs != 0
+        and optimizer.cycle_epoch != 0
     )
     return None if mid_cycle else n_calls
 
@@ -296,7 +296,7 @@ def _partial_fit_with_cycle(estimator, n_calls, X_block, fit_params):
     before = None
     if getattr(optimizer, "lr_schedule", None) == "one_cycle":
         before = (optimizer.n_epochs, optimizer.epochs_done)
-        optimizer.n_epochs, optimizer.epochs_done = n_calls, 0
+        optimizer.start_cycle(n_calls)
     estimator.max_iter = n_calls
     try:
         estimator.partial_fit(X_block, **fit_params)

@@ -7,12 +7,12 @@ end, minibatch by minibatch; a fit that runs the cycle through has finished
 and then starts another; a warm-started ``fit`` runs a new cycle.
 """
 
-import contextlib
 import pickle
 import warnings
 
 import numpy as np
 import pytest
+from _steps import expected_steps, recorded_steps
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -26,32 +26,6 @@ from sklearn_backprop._optimizers import SGDOptimizer, one_cycle_learning_rate
 def _digits(n=None):
     X, y = load_digits(return_X_y=True)
     return X[:n] / 16.0, y[:n]
-
-
-@contextlib.contextmanager
-def _recorded_steps(monkeypatch):
-    """The step size of every minibatch update, in order."""
-    steps = []
-    original = SGDOptimizer.update_params
-
-    def update_params(self, params, grads, scratch=None):
-        steps.append(self.learning_rate)
-        return original(self, params, grads, scratch)
-
-    monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
-    yield steps
-    monkeypatch.undo()
-
-
-def _expected_steps(peak, n_epochs, warmup_fraction, n_batches, epochs):
-    """The steps of ``epochs`` (indices in the cycle), from the formula."""
-    return [
-        one_cycle_learning_rate(
-            peak, (epoch + (batch + 0.5) / n_batches) / n_epochs, warmup_fraction
-        )
-        for epoch in epochs
-        for batch in range(n_batches)
-    ]
 
 
 # ----------------------------------------------------------------------
@@ -112,10 +86,10 @@ def test_fit_takes_the_schedules_step_before_every_minibatch(monkeypatch):
         tol=0.0,
         random_state=0,
     )
-    with _recorded_steps(monkeypatch) as steps:
+    with recorded_steps(monkeypatch) as steps:
         clf.fit(X, y)
     assert clf.n_iter_ == 5
-    assert_allclose(steps, _expected_steps(0.5, 5, 0.2, 4, range(5)), rtol=1e-15)
+    assert_allclose(steps, expected_steps(0.5, 5, 0.2, 4, range(5)), rtol=1e-15)
     # ... and the steps are the updates': a constant step of the same size at
     # every minibatch (here the peak) trains another model.
     other = BackpropMLPClassifier(
@@ -147,9 +121,9 @@ def test_regressor_takes_the_schedule_too(monkeypatch):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        with _recorded_steps(monkeypatch) as steps:
+        with recorded_steps(monkeypatch) as steps:
             reg.fit(X, y)
-    assert_allclose(steps, _expected_steps(0.01, 6, 0.1, 3, range(6)), rtol=1e-15)
+    assert_allclose(steps, expected_steps(0.01, 6, 0.1, 3, range(6)), rtol=1e-15)
     assert reg.score(X, y) > 0.9
 
 
@@ -218,10 +192,10 @@ def test_partial_fit_follows_the_cycle_then_starts_another(monkeypatch):
     clf = BackpropMLPClassifier(
         hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
     )
-    with _recorded_steps(monkeypatch) as steps:
+    with recorded_steps(monkeypatch) as steps:
         for _ in range(4):
             clf.partial_fit(X, y, classes=np.arange(10))
-    expected = _expected_steps(0.6, 3, 0.1, 3, [0, 1, 2, 0])
+    expected = expected_steps(0.6, 3, 0.1, 3, [0, 1, 2, 0])
     assert_allclose(steps, expected, rtol=1e-15)
     # Three calls are a fit of max_iter=3, weight for weight.
     fitted = BackpropMLPClassifier(
@@ -240,11 +214,11 @@ def test_set_params_between_partial_fit_calls_keeps_the_running_cycle(monkeypatc
     # As in scikit-learn, partial_fit's optimiser is made on the first call.
     X, y = _digits(300)
     clf = BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=4, random_state=0)
-    with _recorded_steps(monkeypatch) as steps:
+    with recorded_steps(monkeypatch) as steps:
         clf.partial_fit(X, y, classes=np.arange(10))
         clf.set_params(max_iter=2, learning_rate_init=0.1)
         clf.partial_fit(X, y)
-    assert_allclose(steps, _expected_steps(0.6, 4, 0.1, 3, [0, 1]), rtol=1e-15)
+    assert_allclose(steps, expected_steps(0.6, 4, 0.1, 3, [0, 1]), rtol=1e-15)
 
 
 def test_adam_ignores_the_schedule():
@@ -288,10 +262,10 @@ def test_warm_start_fit_runs_a_new_cycle_from_the_weights(monkeypatch):
     clf = BackpropMLPClassifier(
         hidden_layer_sizes=(8,), max_iter=4, warm_start=True, random_state=0
     )
-    with _recorded_steps(monkeypatch) as first:
+    with recorded_steps(monkeypatch) as first:
         clf.fit(X, y)
     weights = [c.copy() for c in clf.coefs_]
-    with _recorded_steps(monkeypatch) as second:
+    with recorded_steps(monkeypatch) as second:
         with warnings.catch_warnings():
             warnings.simplefilter("error", ConvergenceWarning)
             clf.fit(X, y)
@@ -367,7 +341,7 @@ def test_no_warmup_starts_at_the_peak(monkeypatch):
     clf = BackpropMLPClassifier(
         hidden_layer_sizes=(8,), warmup_fraction=0.0, max_iter=2, random_state=0
     )
-    with _recorded_steps(monkeypatch) as steps:
+    with recorded_steps(monkeypatch) as steps:
         clf.fit(X, y)
     assert steps[0] == pytest.approx(0.6 * (1 - 0.5 / 4))
     assert np.all(np.diff(steps) < 0)

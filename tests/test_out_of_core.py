@@ -13,6 +13,7 @@ import threading
 import time
 import tracemalloc
 
+import _steps
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -147,26 +148,13 @@ def test_same_model_as_partial_fit_block_by_block(prefetch):
 @pytest.fixture
 def recorded_steps(monkeypatch):
     """The step of every minibatch update of this package's SGD, in order."""
-    from sklearn_backprop._optimizers import SGDOptimizer
-
-    steps = []
-    original = SGDOptimizer.update_params
-
-    def update_params(self, params, grads, scratch=None):
-        steps.append(self.learning_rate)
-        return original(self, params, grads, scratch)
-
-    monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
-    return steps
+    with _steps.recorded_steps(monkeypatch) as steps:
+        yield steps
 
 
-def _one_cycle_steps(n_steps, peak=0.6, warmup_fraction=0.1):
-    from sklearn_backprop._optimizers import one_cycle_learning_rate
-
-    return [
-        one_cycle_learning_rate(peak, (k + 0.5) / n_steps, warmup_fraction)
-        for k in range(n_steps)
-    ]
+def _one_cycle_steps(n_steps):
+    """The defaults' steps over a cycle of ``n_steps`` single-minibatch calls."""
+    return _steps.expected_steps(0.6, n_steps, 0.1, 1, range(n_steps))
 
 
 def test_one_cycle_spans_the_whole_training(recorded_steps):
@@ -192,8 +180,6 @@ def test_one_cycle_spans_the_whole_training(recorded_steps):
 
 
 def test_one_cycle_stopped_mid_cycle_by_the_caller_continues(recorded_steps):
-    from sklearn_backprop._optimizers import one_cycle_learning_rate
-
     X, y = lazy_data(n_blocks=5, rows=200, n_features=20)
     X_np, y_np = dask.compute(X, y)
     clf = small_classifier(batch_size=100, max_iter=4)
@@ -202,11 +188,7 @@ def test_one_cycle_stopped_mid_cycle_by_the_caller_continues(recorded_steps):
     fit_out_of_core(clf, X, y, epochs=1, shuffle_blocks=False)
     # Each block is one call, one epoch of the caller's cycle of 4: epochs 2,
     # 3 and 4, then epochs 1 and 2 of the next cycle, 2 minibatches each.
-    expected = [
-        one_cycle_learning_rate(0.6, (epoch + (batch + 0.5) / 2) / 4, 0.1)
-        for epoch in (1, 2, 3, 0, 1)
-        for batch in range(2)
-    ]
+    expected = _steps.expected_steps(0.6, 4, 0.1, 2, (1, 2, 3, 0, 1))
     assert recorded_steps == pytest.approx(expected, rel=1e-12)
 
 

@@ -1,0 +1,34 @@
+"""The steps of the 'one_cycle' schedule, for its tests: those an SGD
+optimiser takes, recorded minibatch by minibatch, and those the formula
+gives."""
+
+import contextlib
+
+from sklearn_backprop._optimizers import SGDOptimizer, one_cycle_learning_rate
+
+
+@contextlib.contextmanager
+def recorded_steps(monkeypatch):
+    """The step size of every minibatch update of SGD, in order."""
+    steps = []
+    original = SGDOptimizer.update_params
+
+    def update_params(self, params, grads, scratch=None):
+        steps.append(self.learning_rate)
+        return original(self, params, grads, scratch)
+
+    monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
+    yield steps
+    monkeypatch.undo()
+
+
+def expected_steps(peak, n_epochs, warmup_fraction, n_batches, epochs):
+    """The steps of ``epochs`` (their indices in a cycle of ``n_epochs``),
+    ``n_batches`` minibatches each, from the formula."""
+    return [
+        one_cycle_learning_rate(
+            peak, (epoch + (batch + 0.5) / n_batches) / n_epochs, warmup_fraction
+        )
+        for epoch in epochs
+        for batch in range(n_batches)
+    ]
