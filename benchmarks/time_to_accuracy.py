@@ -23,7 +23,7 @@ Contenders (``CONTENDERS``: a new one is one class and one line):
   the same model, loss and update, the same step before each minibatch,
   without the L2 penalty of 1e-4).
 
-Ours' ``partial_fit`` is one epoch of ``fit`` (``tests/test_sklearn_integration.py``
+Ours' ``partial_fit`` is one epoch of ``fit`` (``tests/test_incremental.py``
 and ``tests/test_one_cycle.py`` check that ``max_iter`` calls give the weights
 of ``fit``), so its epoch-by-epoch training follows the path of a ``fit`` of
 ``max_iter`` epochs, the one-cycle schedule included; with the defaults every
@@ -73,28 +73,21 @@ class TorchContender:
         from run import TorchMLP
 
         from sklearn_backprop import BackpropMLPClassifier
-        from sklearn_backprop._optimizers import SGDOptimizer
+        from sklearn_backprop._schedules import make_schedule
 
         X, self.X_test, y, self.y_test = data
         self.net = TorchMLP(X.shape[1], seed=seed)
         self.X, self.Y = self.net.tensors(X, y)
-        # The schedule itself, not a copy of it: ours' optimiser with ours'
-        # default parameters hands out each epoch's steps.
-        defaults = BackpropMLPClassifier().get_params()
-        self.schedule = SGDOptimizer(
-            1,
-            np.float32,
-            learning_rate_init=defaults["learning_rate_init"],
-            lr_schedule=defaults["learning_rate"],
-            n_epochs=defaults["max_iter"],
-            warmup_fraction=defaults["warmup_fraction"],
-        )
-        self.n_batches = -(-X.shape[0] // defaults["batch_size"])
+        # The schedule itself, not a copy of it: ours' step schedule with
+        # ours' default parameters hands out each epoch's steps.
+        defaults = BackpropMLPClassifier()
+        self.schedule = make_schedule(defaults, defaults.max_iter)
+        self.n_batches = -(-X.shape[0] // defaults.batch_size)
 
     def epoch(self):
-        rates = self.schedule.epoch_learning_rates(self.n_batches)
+        rates = list(self.schedule.epoch_steps(self.n_batches))
         self.net.epoch(self.X, self.Y, learning_rates=rates)
-        self.schedule.iteration_ends(0)
+        self.schedule.epoch_ends(0)
 
     def accuracy(self):
         return self.net.score(self.X_test, self.y_test)

@@ -120,12 +120,13 @@ for name in untrusted:
     print(f"  {name}")
 
 # %%
-# The estimator class and its optimiser's class are the only types to review.
-# Only after reviewing them, pass the list as ``trusted``; a file that holds
-# any other type then fails to load instead of running it.
+# The estimator's class, its optimiser's and its step schedule's are the only
+# types to review. Only after reviewing them, pass the list as ``trusted``; a
+# file that holds any other type then fails to load instead of running it.
 expected = {
     "sklearn_backprop._classifier.BackpropMLPClassifier",
     "sklearn_backprop._optimizers.SGDOptimizer",
+    "sklearn_backprop._schedules.OneCycleSchedule",
 }
 assert set(untrusted) <= expected, untrusted
 clf_skops = sio.load(skops_file, trusted=untrusted)

@@ -1,23 +1,24 @@
 """The trainer that every estimator of the family shares.
 
-:class:`BaseBackpropMLP` validates the data and the parameters, builds the
-network, runs a solver (minibatch epochs or full-batch L-BFGS) with its
+:class:`BaseBackpropMLP` turns a training call into a fit plan (``_plan``:
+validation, encoding, starting weights, optimiser), commits it to the
+estimator, and runs a solver (minibatch epochs or full-batch L-BFGS) with its
 bookkeeping (training and validation curves, early stopping, callbacks,
-rollback on failure), predicts in chunks, exposes the hidden layers through
+checkpoints); it predicts in chunks, exposes the hidden layers through
 ``transform`` and pickles with its version. It knows nothing about labels: a
 head (:class:`~sklearn_backprop.BackpropMLPClassifier`,
-:class:`~sklearn_backprop.BackpropMLPRegressor`) encodes the targets, picks the
-output activation and loss, and scores.
+:class:`~sklearn_backprop.BackpropMLPRegressor`) validates the targets and
+chooses their output coding (``_coding``), which encodes them, names the
+output activation and loss, predicts and scores.
 """
 
-import copy
+import contextlib
 import numbers
 import os
 import sys
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
-from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,38 +29,30 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import __version__
 from ._activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from ._array_api import (
     all_finite,
-    asarray,
+    backend_for,
     copy_array,
-    float_dtypes,
+    copy_with_arrays,
     float_value,
-    get_namespace,
     input_namespace,
-    is_numpy,
-    namespace_and_device,
-    numpy_dtype,
-    to_namespace,
+    library_name,
     to_numpy,
 )
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
+from ._checkpoint import Checkpoint
 from ._lbfgs import CONVERGED, FullBatchObjective
 from ._lbfgs import minimize as minimize_lbfgs
 from ._losses import LOSSES
 from ._minibatch import Workspace, train_epoch
-from ._network import FlatParameters, allocate_activations, forward_pass, initialize
-from ._optimizers import make_optimizer
+from ._network import allocate_activations, forward_pass
+from ._plan import STOCHASTIC_SOLVERS, make_plan
 from .exceptions import DivergenceError, InconsistentVersionWarning
-
-_FLOAT_DTYPES = (np.float64, np.float32)
-STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
 def store_init_params(estimator, arguments):
@@ -88,19 +81,64 @@ def check_stochastic_solver(estimator):
     return True
 
 
-def _library(xp):
-    """The library of an array namespace: 'torch' for array-api-compat's
-    wrapper of PyTorch, 'numpy', 'array_api_strict', ..."""
-    return xp.__name__.rsplit(".", 1)[-1]
+# Every attribute that a training call sets, and so gives back when it fails:
+# the fitted attributes, the output coding, the random generator, the
+# optimiser and its schedule, and the early-stopping checkpoint.
+_FIT_STATE = (
+    "n_features_in_",
+    "feature_names_in_",
+    "classes_",
+    "n_outputs_",
+    "out_activation_",
+    "n_layers_",
+    "coefs_",
+    "intercepts_",
+    "n_iter_",
+    "t_",
+    "loss_",
+    "best_loss_",
+    "loss_curve_",
+    "train_scores_",
+    "validation_scores_",
+    "validation_loss_curve_",
+    "best_validation_score_",
+    "_multilabel",
+    "_rng",
+    "_optimizer",
+    "_schedule",
+    "_best",
+    "_no_improvement_count",
+)
+_HISTORY = (
+    "loss_curve_",
+    "train_scores_",
+    "validation_scores_",
+    "validation_loss_curve_",
+)
+_MISSING = object()
 
 
-class ValidationSet(NamedTuple):
-    """A validation set, validated and encoded once per training call."""
+class _Commit:
+    """What committing a plan replaced, to give it back if training fails.
 
-    X: object  # ndarray or CSR matrix
-    y: np.ndarray  # targets as the user gave them (for scoring)
-    Y: np.ndarray  # encoded targets (for the loss)
-    weights: np.ndarray
+    Training changes only what the commit installed (new weights and history
+    lists, copies of the optimiser and schedule), so the values replaced are
+    untouched and a revert puts them back as they were before the call.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self.replaced = {
+            name: estimator.__dict__.get(name, _MISSING) for name in _FIT_STATE
+        }
+
+    def revert(self):
+        state = self.estimator.__dict__
+        for name, value in self.replaced.items():
+            if value is _MISSING:
+                state.pop(name, None)
+            else:
+                state[name] = value
 
 
 class BaseBackpropMLP(
@@ -112,11 +150,6 @@ class BaseBackpropMLP(
 ):
     """Base class of the multilayer perceptrons; use a head, not this class."""
 
-    # Declared once for the family with scikit-learn's own constraint
-    # machinery: the parameters accept what scikit-learn's MLPs accept (np.inf
-    # for n_iter_no_change included), and a bad value raises its
-    # InvalidParameterError (a ValueError and a TypeError) with the message
-    # its users know. Checked in fit, never in __init__.
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
@@ -163,48 +196,27 @@ class BaseBackpropMLP(
     # What a head provides
     # ------------------------------------------------------------------
     @abstractmethod
-    def _validate_targets(self, y, *, reset, call, classes=None):
-        """Check y; on ``reset`` learn what the targets are; return y.
+    def _targets(self, y, *, coding, call, classes=None):
+        """Check y and return ``(y, coding)``.
 
-        ``call`` is 'fit', 'warm_start' (a warm-started fit of a fitted
-        model), 'partial_fit' or 'y_val'; ``classes`` is partial_fit's.
+        ``coding`` is None when the call learns the targets afresh: the head
+        then chooses their output coding (see ``_coding``) from y (and
+        ``classes``, partial_fit's); otherwise y is checked against the
+        fitted ``coding``, which is returned. ``call`` is 'fit', 'warm_start'
+        (a warm-started fit of a fitted model), 'partial_fit' or 'y_val', for
+        the checks and messages that differ between them, as in scikit-learn.
         """
 
-    @abstractmethod
-    def _encode_targets(self, y, dtype):
-        """The targets as the network's output layer sees them: (n, n_outputs)."""
-
-    @abstractmethod
-    def _output_activation(self):
-        """Name of the output activation (and so of the loss) of a new model."""
-
-    @abstractmethod
-    def _running_score(self, Y, weights):
-        """An accumulator of the training score over an epoch's minibatches.
-
-        It has ``reset()``, ``add(outputs, Y_batch, weights_batch)`` with the
-        network's outputs a_L, and ``value()``.
-        """
-
-    @abstractmethod
-    def _predict_from_preactivations(self, Z):
-        """Predictions from the output pre-activations z_L (may reuse Z)."""
-
-    @abstractmethod
-    def _score_predictions(self, y, y_pred, sample_weight):
-        """The head's score of predictions (accuracy, R²)."""
-
-    def _target_weights(self, y):
-        """Per-sample factors from the targets (class weights), or None."""
+    def _class_weights(self, y, coding):
+        """Weight of each class of ``coding`` from the training targets, or None."""
         return None
 
-    def _stratify(self, y):
-        """Labels to stratify the early-stopping split on, or None."""
-        return None
+    @property
+    @abstractmethod
+    def _coding(self):
+        """The output coding of the fitted model, rebuilt from its fitted
+        attributes (those of the coding's ``fitted_attributes``)."""
 
-    # ------------------------------------------------------------------
-    # Fitting
-    # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
@@ -252,485 +264,180 @@ class BaseBackpropMLP(
             incremental=False,
         )
 
-    def _fit(self, X, y, sample_weight, **kwargs):
-        """Fit, or on an error leave the estimator as it was before the call.
+    def _partial_fit(self, X, y, sample_weight=None, *, classes=None):
+        """One epoch on (X, y): what both heads' ``partial_fit`` run."""
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
-        Bad input must lose nothing: attributes are set while validating, so
-        on any error they are all put back. A divergence is the exception when
-        training started afresh: the estimator then keeps the finite weights
-        of its last completed epoch (see :class:`DivergenceError`).
+    def _fit(self, X, y, sample_weight, **plan_arguments):
+        """Plan the call, commit the plan, train; on failure give back the state.
+
+        Bad input raises while planning, before anything is assigned. Once
+        committed, a failure gives back what the commit replaced, so that the
+        estimator is as it was before the call. A divergence is the exception
+        when training started afresh: the estimator then keeps the finite
+        weights of its last completed epoch (see :class:`DivergenceError`).
         """
-        continuing = (self.warm_start or kwargs["incremental"]) and hasattr(
-            self, "coefs_"
-        )
-        state_before = {
-            key: copy.deepcopy(value) if key == "_optimizer" else _shallow(value)
-            for key, value in self.__dict__.items()
-        }
+        plan = make_plan(self, X, y, sample_weight, **plan_arguments)
+        commit = self._commit(plan)
         try:
-            return self._fit_once(X, y, sample_weight, **kwargs)
+            self._train(plan)
         except BaseException as exc:
-            if isinstance(exc, DivergenceError) and not continuing:
-                raise
-            # scikit-learn's callback decorator tears its callbacks down after
-            # this returns, from the state it set up during the call: keep it.
-            callback_state = {
-                key: value
-                for key, value in self.__dict__.items()
-                if key in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
-            }
-            self.__dict__.clear()
-            self.__dict__.update(state_before)
-            self.__dict__.update(callback_state)
+            if not (isinstance(exc, DivergenceError) and plan.fresh):
+                commit.revert()
             raise
+        return self
 
-    def _fit_once(
-        self,
-        X,
-        y,
-        sample_weight,
-        *,
-        validation=(None, None, None),
-        classes=None,
-        incremental,
-    ):
-        """Validate, set up the network and the solver, and train."""
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        hidden_sizes = self._hidden_layer_sizes()
-        continuing = self.warm_start or incremental
-        # The data are learnt afresh unless a fitted model continues; weights
-        # are drawn afresh unless coefs_ exist (fitted, or assigned by the user
-        # to start from given weights, as in scikit-learn's MLP).
-        reset = not (continuing and hasattr(self, "n_outputs_"))
-        new_weights = not (continuing and hasattr(self, "coefs_"))
-        if sp.issparse(y):
-            y = y.toarray()  # a sparse multilabel indicator matrix
-        # With scikit-learn's array_api_dispatch on, X stays in its namespace
-        # and on its device, and so does the training; the targets and the
-        # weights are checked and encoded on the host (small, once per call).
-        xp_in = input_namespace(X)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=float_dtypes(xp_in, getattr(X, "device", None)),
-            multi_output=True,
-            reset=reset,
-        )
-        xp, device = namespace_and_device(X)
-        y = to_numpy(y)
-        dtype = numpy_dtype(X.dtype)  # the host's dtype of the same name
-        if incremental:
-            call = "partial_fit"
-        else:
-            call = "fit" if reset else "warm_start"
-        y = self._validate_targets(y, reset=reset, call=call, classes=classes)
-        weights = self._sample_weights(X, y, sample_weight, dtype)
-        if sp.issparse(X):
-            X = X.tocsr()  # row slicing of minibatches is cheap in CSR only
-        if reset or not hasattr(self, "_rng"):
-            self._rng = check_random_state(self.random_state)
+    def _commit(self, plan):
+        """Assign what ``plan`` fitted or prepared; return what it replaced."""
+        commit = _Commit(self)
+        state = {
+            "_rng": plan.rng,
+            "coefs_": plan.params.coefs,
+            "intercepts_": plan.params.intercepts,
+        }
+        if plan.features is not None:  # validate_data's reset, done on a copy
+            self.__dict__.pop("feature_names_in_", None)
+            state.update(plan.features)
+        if plan.fresh:
+            state.update(
+                plan.coding.fitted_attributes(),
+                n_layers_=len(plan.params.coefs) + 1,
+                n_iter_=0,
+                t_=0,
+                loss_curve_=[],
+                train_scores_=[],
+                validation_scores_=None,
+                validation_loss_curve_=None,
+                best_validation_score_=None,
+                _no_improvement_count=0,
+                _best=None,
+            )
+        else:  # training appends to copies of the history
+            for name in _HISTORY:
+                history = getattr(self, name)
+                state[name] = None if history is None else list(history)
+            state["_best"] = plan.best
+        if plan.validation is not None and state["validation_scores_"] is None:
+            state["validation_scores_"], state["validation_loss_curve_"] = [], []
+        if plan.optimizer is not None:
+            state["_optimizer"], state["_schedule"] = plan.optimizer, plan.schedule
+        self.__dict__.update(state)
+        return commit
 
-        validation_set = self._validation_set(*validation, dtype, xp, device)
-        Y = asarray(self._encode_targets(y, dtype), xp, device)
+    @contextlib.contextmanager
+    def _one_cycle_over(self, n_epochs):
+        """Within the block, a ``partial_fit`` call that starts a 'one_cycle'
+        schedule, or a new cycle of one, makes the cycle ``n_epochs`` calls
+        long instead of ``max_iter`` (a cycle in progress continues as it
+        was). How :func:`~sklearn_backprop.dask.fit_out_of_core` runs one
+        cycle over all its calls."""
+        self._cycle_request = n_epochs
+        try:
+            yield self
+        finally:
+            del self._cycle_request
 
-        layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
-        if reset or new_weights:
-            self._reset_bookkeeping(layer_units)
-        if new_weights:
-            # Drawn before the early-stopping split, from the same generator,
-            # as scikit-learn does: one seed, the same draws in both packages.
-            params = FlatParameters(layer_units, X.dtype, xp, device)
-            initialize(params, self.activation, self.out_activation_, self._rng)
-            self.coefs_, self.intercepts_ = params.coefs, params.intercepts
-        params = self._pack_params(layer_units, X.dtype, xp, device)
-        # Everything follows X: the optimiser's state and the early-stopping
-        # snapshot of a model fitted on another namespace or device move too.
-        self._convert_arrays(lambda array: to_namespace(array, xp, device))
-        if (
-            self.early_stopping
-            and self.solver in STOCHASTIC_SOLVERS
-            and validation_set is None
-        ):
-            X, y, Y, weights, validation_set = self._hold_out(X, y, Y, weights)
-        weights_host, weights = weights, asarray(weights, xp, device)
-        if validation_set is not None and self.validation_scores_ is None:
-            self.validation_scores_, self.validation_loss_curve_ = [], []
-
-        max_iter = 1 if incremental else self.max_iter
+    def _train(self, plan):
+        """Run the solver on a committed plan, inside scikit-learn's callbacks."""
+        max_iter = 1 if plan.incremental else self.max_iter
         # Root task of scikit-learn's callbacks (>= 1.9): one subtask per epoch
         # or L-BFGS iteration.
         callback_ctx = self._init_callback_context(max_subtasks=max_iter)
-        metadata = {"sample_weight": weights} if sample_weight is not None else None
-        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        metadata = {"sample_weight": plan.weights} if plan.sample_weight_given else None
+        arguments = dict(estimator=self, X=plan.X, y=plan.y, metadata=metadata)
+        callback_ctx.call_on_fit_task_begin(**arguments)
         run = self._fit_lbfgs if self.solver == "lbfgs" else self._fit_stochastic
-        run(
-            X,
-            Y,
-            weights,
-            params,
-            validation_set,
-            max_iter=max_iter,
-            incremental=incremental,
-            callbacks=IterationCallbacks(callback_ctx, self, X, y, metadata),
-            weights_host=weights_host,
-        )
-        callback_ctx.call_on_fit_task_end(
-            estimator=self,
-            X=X,
-            y=y,
-            metadata=metadata,
-            reconstruction_attributes={},
-        )
-        return self
-
-    def _hidden_layer_sizes(self):
-        """``hidden_layer_sizes`` as a list of ints, each checked positive.
-
-        The constraint accepts any array-like, as scikit-learn's does; its
-        entries are checked here with a message naming the parameter.
-        """
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral):
-            sizes = [sizes]
-        sizes = list(np.ravel(np.asarray(sizes, dtype=object)))
-        if not all(
-            isinstance(size, numbers.Integral)
-            and not isinstance(size, bool | np.bool_)
-            and size > 0
-            for size in sizes
-        ):
-            raise ValueError(
-                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
-                "be a positive int or a sequence of positive ints. Got "
-                f"{self.hidden_layer_sizes!r} instead."
-            )
-        return [int(size) for size in sizes]
-
-    def _sample_weights(self, X, y, sample_weight, dtype, *, name="sample_weight"):
-        """Validated sample weights times the head's target weights, as 1-D,
-        on the host (a NumPy array), whatever the namespace of X."""
-        n_samples = X.shape[0]
-        if sample_weight is not None and not isinstance(sample_weight, numbers.Real):
-            sample_weight = to_numpy(sample_weight)
-        if sample_weight is None:
-            weights = np.ones(n_samples, dtype=dtype)
-        elif isinstance(sample_weight, numbers.Real):
-            weights = np.full(n_samples, sample_weight, dtype=dtype)
-            if not np.isfinite(sample_weight) or sample_weight < 0:
-                raise ValueError(
-                    f"{name} must be finite and non-negative; got {sample_weight!r}."
-                )
-        else:
-            weights = check_array(
-                sample_weight,
-                ensure_2d=False,
-                dtype=dtype,
-                input_name=name,
-                copy=True,
-            )
-            if weights.ndim != 1 or weights.shape[0] != n_samples:
-                raise ValueError(
-                    f"{name} has shape {weights.shape} but X has {n_samples} "
-                    f"samples; expected shape ({n_samples},)."
-                )
-            if np.any(weights < 0):
-                raise ValueError(f"{name} contains negative values.")
-        factors = self._target_weights(y)
-        if factors is not None:
-            weights *= factors
-        if not np.any(weights > 0):
-            raise ValueError(
-                f"{name} (times class_weight) is zero for every sample; at least "
-                "one sample needs a positive weight."
-            )
-        return weights
-
-    def _validation_set(self, X_val, y_val, sample_weight_val, dtype, xp, device):
-        """Validate an explicit validation set; None when there is none."""
-        if (X_val is None) != (y_val is None):
-            raise ValueError("X_val and y_val must be given together.")
-        if X_val is None:
-            if sample_weight_val is not None:
-                raise ValueError("sample_weight_val is given without X_val and y_val.")
-            return None
-        X_val = validate_data(
-            self,
-            to_namespace(X_val, xp, device) if not is_numpy(xp) else X_val,
-            accept_sparse=["csr", "csc"],
-            dtype=dtype if is_numpy(xp) else getattr(xp, dtype.name),
-            reset=False,
-        )
-        if sp.issparse(X_val):
-            X_val = X_val.tocsr()
-        if sp.issparse(y_val):
-            y_val = y_val.toarray()
-        y_val = self._validate_targets(to_numpy(y_val), reset=False, call="y_val")
-        if X_val.shape[0] != y_val.shape[0]:
-            raise ValueError(
-                f"X_val has {X_val.shape[0]} samples but y_val has "
-                f"{y_val.shape[0]}; they must have the same length."
-            )
-        weights_val = self._sample_weights(
-            X_val, y_val, sample_weight_val, dtype, name="sample_weight_val"
-        )
-        return ValidationSet(
-            X_val,
-            y_val,
-            asarray(self._encode_targets(y_val, dtype), xp, device),
-            weights_val,
-        )
-
-    def _hold_out(self, X, y, Y, weights):
-        """Split off ``validation_fraction`` of the data for early stopping.
-
-        Stratified on the head's labels when every class can appear on both
-        sides of the split; otherwise (a class with a single member, say) a
-        plain random split. (scikit-learn stratifies binary targets only, and
-        raises when one of their classes has a single member.)
-        """
-        n_samples = X.shape[0]
-        n_held = int(np.ceil(self.validation_fraction * n_samples))
-        if not 1 <= n_held < n_samples:
-            raise ValueError(
-                "early_stopping needs at least one training and one validation "
-                f"sample; got {n_samples} samples with validation_fraction="
-                f"{self.validation_fraction}."
-            )
-        stratify = self._stratify(y)
-        if stratify is not None:
-            counts = np.unique(stratify, return_counts=True)[1]
-            if counts.min() < 2 or min(n_held, n_samples - n_held) < len(counts):
-                stratify = None
-        # The split is drawn on row numbers, on the host, and applied to each
-        # array where it lives (the same rows as splitting the arrays).
-        train, held = train_test_split(
-            np.arange(n_samples),
-            test_size=n_held,
-            random_state=self._rng,
-            stratify=stratify,
-        )
-        xp, device = namespace_and_device(X)
-        if is_numpy(xp):
-            X, X_held, Y, Y_held = X[train], X[held], Y[train], Y[held]
-        else:
-            train_rows, held_rows = (
-                asarray(train, xp, device),
-                asarray(held, xp, device),
-            )
-            X, X_held = xp.take(X, train_rows, axis=0), xp.take(X, held_rows, axis=0)
-            Y, Y_held = xp.take(Y, train_rows, axis=0), xp.take(Y, held_rows, axis=0)
-        y, y_held, weights, weights_held = (
-            y[train],
-            y[held],
-            weights[train],
-            weights[held],
-        )
-        for part, part_weights in (("training", weights), ("validation", weights_held)):
-            if not np.any(part_weights > 0):
-                raise ValueError(
-                    f"early_stopping's {part} split has zero total sample_weight; "
-                    "give more samples a positive weight or pass X_val and y_val."
-                )
-        return X, y, Y, weights, ValidationSet(X_held, y_held, Y_held, weights_held)
-
-    def _reset_bookkeeping(self, layer_units):
-        """Layer layout and training history of a model that starts afresh."""
-        self.n_layers_ = len(layer_units)
-        self.n_outputs_ = layer_units[-1]
-        self.out_activation_ = self._output_activation()
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.train_scores_ = []
-        self._no_improvement_count = 0
-        self._best_loss = np.inf
-        self._best_params = None
-        self._optimizer_signature = None
-        self.validation_scores_ = None
-        self.validation_loss_curve_ = None
-        self.best_validation_score_ = None
-
-    def _device_arrays(self):
-        """The arrays that live beside the weights, in the namespace and on the
-        device of the training data: the weights, the early-stopping snapshot
-        and the optimiser's state. (``classes_`` and the training history stay
-        on the host.)"""
-        arrays = [*getattr(self, "coefs_", []), *getattr(self, "intercepts_", [])]
-        if getattr(self, "_best_params", None) is not None:
-            arrays.append(self._best_params)
-        optimizer = getattr(self, "_optimizer", None)
-        if optimizer is not None:
-            arrays += [getattr(optimizer, name) for name in optimizer.state_names]
-        return [array for array in arrays if array is not None]
-
-    def _convert_arrays(self, convert):
-        """Replace each of :meth:`_device_arrays` by ``convert(array)``."""
-        if hasattr(self, "coefs_"):
-            self.coefs_ = [convert(coef) for coef in self.coefs_]
-        if hasattr(self, "intercepts_"):
-            self.intercepts_ = [convert(intercept) for intercept in self.intercepts_]
-        if getattr(self, "_best_params", None) is not None:
-            self._best_params = convert(self._best_params)
-        if getattr(self, "_optimizer", None) is not None:
-            self._optimizer.convert_state(convert)
-
-    def __sklearn_array_api_convert__(self, converter):
-        """A copy of this estimator whose arrays are ``converter(array)``.
-
-        The protocol of scikit-learn's (private) estimator converter, which
-        otherwise converts ``classes_`` too (labels may be strings, which no
-        array library but NumPy holds) and misses the optimiser's state. Used
-        by :func:`sklearn_backprop.move_estimator_to`.
-        """
-        # Deep-copy everything but the arrays to convert, so that continuing
-        # to train the copy leaves this estimator's history alone.
-        memo = {id(array): array for array in self._device_arrays()}
-        moved = copy.deepcopy(self, memo)
-        # A converter may hand back the same memory (scikit-learn's returns
-        # an array already in place unchanged, and converts others through
-        # DLPack without a copy): copy, so that the two models share nothing.
-        moved._convert_arrays(lambda array: copy_array(converter(array)))
-        return moved
-
-    def _pack_params(self, layer_units, dtype, xp=np, device=None):
-        """Copy the current ``coefs_``/``intercepts_`` into one flat buffer.
-
-        Reading the public attributes on every call (rather than a private
-        cached buffer) is what makes weights assigned by the user take effect
-        with ``warm_start``; afterwards ``coefs_`` are views into the buffer.
-        """
-        expected = list(zip(layer_units, layer_units[1:]))
-        got_coefs = [tuple(np.shape(coef)) for coef in self.coefs_]
-        got_intercepts = [tuple(np.shape(b)) for b in self.intercepts_]
-        if got_coefs != expected or got_intercepts != [(o,) for _, o in expected]:
-            raise ValueError(
-                "coefs_ and intercepts_ do not match the network's layer sizes "
-                f"{layer_units}: got coefs_ shapes {got_coefs} and intercepts_ "
-                f"shapes {got_intercepts}. Use warm_start=False to start afresh."
-            )
-        params = FlatParameters.from_arrays(
-            [to_namespace(c, xp, device) for c in self.coefs_],
-            [to_namespace(b, xp, device) for b in self.intercepts_],
-            dtype,
-            xp,
-            device,
-        )
-        if not all_finite(params.flat):
-            raise ValueError("coefs_ or intercepts_ contain NaN or infinity.")
-        self.coefs_, self.intercepts_ = params.coefs, params.intercepts
-        return params
+        callbacks = IterationCallbacks(callback_ctx, self, plan.X, plan.y, metadata)
+        run(plan, max_iter=max_iter, callbacks=callbacks)
+        callback_ctx.call_on_fit_task_end(**arguments, reconstruction_attributes={})
 
     # ------------------------------------------------------------------
     # The stochastic solvers: epochs of minibatch updates
     # ------------------------------------------------------------------
-    def _fit_stochastic(
-        self,
-        X,
-        Y,
-        weights,
-        params,
-        validation_set,
-        *,
-        max_iter,
-        incremental,
-        callbacks,
-        weights_host,
-    ):
+    def _fit_stochastic(self, plan, *, max_iter, callbacks):
         """Up to ``max_iter`` epochs, with their bookkeeping.
 
         An epoch changes the estimator's history only once it has completed
-        (training and validation); an interruption before that restores the
-        weights and optimiser state of the last completed epoch.
+        (training and validation); an interruption before that, or a
+        divergence, restores the checkpoint taken when it started: the
+        weights, optimiser and schedule of the last completed epoch.
         """
-        n_params = params.flat.shape[0]
-        # The dtype's name, not the namespace's dtype object: the state moves
-        # with the parameters from one namespace to another (and pickles
-        # without the library that trained it).
-        signature = (n_params, numpy_dtype(params.flat.dtype).name, self.solver)
-        if not incremental or self._optimizer_signature != signature:
-            self._optimizer = make_optimizer(
-                self, n_params, params.flat.dtype, like=params.flat
-            )
-            self._optimizer_signature = signature
-        n_samples = X.shape[0]
+        params = plan.params
+        n_samples = plan.X.shape[0]
         batch_size = min(
             200 if self.batch_size == "auto" else self.batch_size, n_samples
         )
-        workspace = Workspace(X, Y, params, batch_size)
-        running_score = self._running_score(Y, weights)
-        total_weight = float(weights_host.sum())
+        workspace = Workspace(params, batch_size)
+        minibatches = plan.backend.minibatches(
+            plan.X, plan.Y, plan.weights, plan.weights_host, batch_size
+        )
+        running_score = plan.coding.running_score(plan.Y, plan.weights)
+        total_weight = float(plan.weights_host.sum())
         indices = np.arange(n_samples)
-        last_good = copy_array(params.flat)  # the weights of the last completed epoch
+        checkpoint = Checkpoint(params)
         self.n_iter_ = 0
         for epoch in range(1, max_iter + 1):
             start_time = time.perf_counter()
             callbacks.begin()
-            optimizer_before = copy.deepcopy(self._optimizer)  # small: 1-2 vectors
+            checkpoint.save(params, self._optimizer, self._schedule)
             try:
                 if self.shuffle:
                     self._rng.shuffle(indices)
                 running_score.reset()
                 loss_sum = train_epoch(
-                    X,
-                    Y,
-                    weights,
+                    minibatches,
                     indices,
                     params,
                     workspace,
                     self._optimizer,
+                    self._schedule,
                     hidden_activation=self.activation,
                     output_activation=self.out_activation_,
                     alpha=self.alpha,
                     running_score=running_score,
                     progress=self.verbose >= 2,
-                    weights_host=weights_host,
                 )
-                if self._diverged(loss_sum, params, workspace):
-                    params.flat[...] = last_good
+                if self._diverged(loss_sum, params, workspace, minibatches.last_X):
+                    self._optimizer, self._schedule = checkpoint.restore(params)
                     raise self._divergence_error()
-                validation = self._validation_figures(validation_set)
+                validation = self._validation_figures(plan.validation)
             except KeyboardInterrupt:
-                params.flat[...] = last_good
-                self._optimizer = optimizer_before
+                self._optimizer, self._schedule = checkpoint.restore(params)
                 self._warn_interrupted()
                 callbacks.close()
                 break
             # The epoch is complete: record it.
-            last_good[...] = params.flat
             self.t_ += n_samples
             self._record_iteration(
                 loss_sum / total_weight, running_score.value(), *validation
             )
-            val_score = validation[1]
             if self.verbose:
                 seconds = time.perf_counter() - start_time
                 print(
                     self._progress_line("Epoch", epoch, max_iter, seconds), flush=True
                 )
-            self._optimizer.iteration_ends(self.t_)
+            self._schedule.epoch_ends(self.t_)
             stop_requested = callbacks.end()
-            if self._update_no_improvement_count(params, val_score) and not incremental:
-                break
+            if self._update_no_improvement_count(params, validation[1]):
+                if not plan.incremental:
+                    break
             if stop_requested:
                 break
         else:
             # A 'one_cycle' schedule that has run its course has brought the
             # step down to 0: the end of training, not a failure to converge.
-            if not incremental and not self._optimizer.schedule_finished:
+            if not plan.incremental and not self._schedule.finished:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
                     stacklevel=_caller_stacklevel(),
                 )
-        if self.early_stopping and self._best_params is not None:
-            params.flat[...] = self._best_params  # keep the best epoch's weights
-        self.best_loss_ = None if self.early_stopping else self._best_loss
+        if self.early_stopping and self._best is not None:
+            self._best.restore(params)  # keep the best epoch's weights
+        self.best_loss_ = None if self.early_stopping else self._best_loss()
 
-    def _diverged(self, loss_sum, params, workspace):
+    def _diverged(self, loss_sum, params, workspace, last_batch):
         """Whether the epoch's loss, weights, or outputs are no longer finite.
 
         Weights can stay finite while the outputs they produce overflow (float32
@@ -739,13 +446,13 @@ class BaseBackpropMLP(
         """
         if not (np.isfinite(loss_sum) and all_finite(params.flat)):
             return True
-        if workspace.last_batch is None:
+        if last_batch is None:
             return False
         with np.errstate(over="ignore", invalid="ignore"):
             outputs = forward_pass(
                 params.coefs,
                 params.intercepts,
-                workspace.last_batch,
+                last_batch,
                 workspace.activations,
                 self.activation,
             )
@@ -778,30 +485,25 @@ class BaseBackpropMLP(
     # ------------------------------------------------------------------
     # The full-batch solver: L-BFGS
     # ------------------------------------------------------------------
-    def _fit_lbfgs(
-        self,
-        X,
-        Y,
-        weights,
-        params,
-        validation_set,
-        *,
-        max_iter,
-        incremental,
-        callbacks,
-        weights_host,
-    ):
+    def _fit_lbfgs(self, plan, *, max_iter, callbacks):
         """Minimise the full-batch loss with L-BFGS-B, recording each iteration.
 
         scikit-learn records nothing per iteration for 'lbfgs'; here
         ``loss_curve_``, ``train_scores_`` and the validation curves get one
         entry per iteration, so that ``len(loss_curve_)`` grows by ``n_iter_``.
         """
+        params = plan.params
         objective = FullBatchObjective(
-            X, Y, weights, params, self.activation, self.out_activation_, self.alpha
+            plan.X,
+            plan.Y,
+            plan.weights,
+            params,
+            self.activation,
+            self.out_activation_,
+            self.alpha,
         )
-        running_score = self._running_score(Y, weights)
-        last_good = copy_array(params.flat)  # the weights of the last iteration
+        running_score = plan.coding.running_score(plan.Y, plan.weights)
+        checkpoint = Checkpoint(params)  # the weights of the last iteration
         self.n_iter_ = 0
         iteration_start = time.perf_counter()
 
@@ -813,9 +515,9 @@ class BaseBackpropMLP(
             nonlocal iteration_start
             outputs = objective.outputs_at(theta)  # also sets params to theta
             running_score.reset()
-            running_score.add(outputs, Y, weights)
-            validation = self._validation_figures(validation_set)
-            last_good[...] = params.flat
+            running_score.add(outputs, plan.Y, plan.weights)
+            validation = self._validation_figures(plan.validation)
+            checkpoint.save(params)
             self._record_iteration(float(loss), running_score.value(), *validation)
             if self.verbose:
                 seconds = time.perf_counter() - iteration_start
@@ -835,7 +537,7 @@ class BaseBackpropMLP(
                 on_iteration=on_iteration,
             )
         except KeyboardInterrupt:
-            params.flat[...] = last_good
+            checkpoint.restore(params)
             self._warn_interrupted()
             return
         finally:
@@ -843,11 +545,11 @@ class BaseBackpropMLP(
             # opened a subtask that no iteration completes.
             callbacks.close()
         if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
-            params.flat[...] = last_good
+            checkpoint.restore(params)
             raise self._divergence_error()
         objective.set_point(result.x)
         self.loss_ = float(result.fun)
-        self.best_loss_ = self._best_loss
+        self.best_loss_ = self._best_loss()
         if result.status != CONVERGED and not result.stopped_by_callback:
             # A limit reached, or a line search that found no lower loss.
             warnings.warn(
@@ -868,13 +570,12 @@ class BaseBackpropMLP(
         X_val, y_val, Y_val, weights_val = validation_set
         Z = self._output_preactivations(X_val)
         loss = LOSSES[self.out_activation_]
-        xp, device = namespace_and_device(Z)
         with np.errstate(over="ignore", invalid="ignore"):
             val_loss = float_value(
-                asarray(weights_val, xp, device) @ loss.fn(Y_val, Z)
+                backend_for(Z).asarray(weights_val) @ loss.fn(Y_val, Z)
             ) / float(weights_val.sum())
-        y_pred = to_numpy(self._predict_from_preactivations(Z))
-        return val_loss, self._score_predictions(y_val, y_pred, weights_val)
+        y_pred = to_numpy(self._coding.predict(Z))
+        return val_loss, self._coding.score(y_val, y_pred, weights_val)
 
     def _record_iteration(self, loss, train_score, val_loss, val_score):
         """Append a completed epoch (or L-BFGS iteration) to the history."""
@@ -885,6 +586,12 @@ class BaseBackpropMLP(
         if val_score is not None:
             self.validation_loss_curve_.append(val_loss)
             self.validation_scores_.append(val_score)
+
+    def _best_loss(self, before=0):
+        """The lowest training loss of the history (of all but its last
+        ``before`` entries); inf when there is none."""
+        losses = self.loss_curve_
+        return min(losses[: len(losses) - before], default=np.inf)
 
     def _update_no_improvement_count(self, params, val_score, *, may_stop=True):
         """Track progress after an epoch; return True when training should stop.
@@ -908,12 +615,11 @@ class BaseBackpropMLP(
             else:
                 self._no_improvement_count = 0
             if improved:
-                self._best_params = copy_array(params.flat)
-        elif self.loss_curve_[-1] > self._best_loss - self.tol:
+                self._best = Checkpoint(params)
+        elif self.loss_curve_[-1] > self._best_loss(before=1) - self.tol:
             self._no_improvement_count += 1
         else:
             self._no_improvement_count = 0
-        self._best_loss = min(self._best_loss, self.loss_curve_[-1])
         if not may_stop or self._no_improvement_count <= self.n_iter_no_change:
             return False
         monitored = "Validation score" if early_stopping else "Training loss"
@@ -921,7 +627,7 @@ class BaseBackpropMLP(
             f"{monitored} did not improve more than tol={self.tol} for "
             f"{self._no_improvement_count} consecutive epochs."
         )
-        if self._optimizer.trigger_stopping(msg, self.verbose):
+        if self._schedule.plateau(msg, self.verbose):
             return True
         self._no_improvement_count = 0
         return False
@@ -943,14 +649,46 @@ class BaseBackpropMLP(
     def _reconstruction_attributes(self):
         """Fitted attributes of the current epoch, copied (coefs_ are live views)."""
         return {
-            "coefs_": [coef.copy() for coef in self.coefs_],
-            "intercepts_": [b.copy() for b in self.intercepts_],
+            "coefs_": [copy_array(coef) for coef in self.coefs_],
+            "intercepts_": [copy_array(b) for b in self.intercepts_],
             "n_iter_": self.n_iter_,
             "t_": self.t_,
             "loss_": self.loss_,
             "loss_curve_": list(self.loss_curve_),
             "train_scores_": list(self.train_scores_),
         }
+
+    # ------------------------------------------------------------------
+    # Arrays beside the weights, and moving them
+    # ------------------------------------------------------------------
+    def _device_arrays(self):
+        """The arrays that live beside the weights, in the namespace and on the
+        device of the training data: the weights, the early-stopping
+        checkpoint and the optimiser's state. (``classes_`` and the training
+        history stay on the host.)"""
+        arrays = [*getattr(self, "coefs_", []), *getattr(self, "intercepts_", [])]
+        if getattr(self, "_best", None) is not None:
+            arrays += self._best.arrays()
+        if getattr(self, "_optimizer", None) is not None:
+            arrays += self._optimizer.state_arrays()
+        return arrays
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy of this estimator whose arrays are ``converter(array)``.
+
+        The protocol of scikit-learn's (private) estimator converter, which
+        otherwise converts ``classes_`` too (labels may be strings, which no
+        array library but NumPy holds) and misses the optimiser's state. Used
+        by :func:`sklearn_backprop.move_estimator_to`. Everything else is
+        deep-copied, so that continuing to train the copy leaves this
+        estimator alone; and a converter may hand back the same memory
+        (scikit-learn's returns an array already in place unchanged, and
+        converts others through DLPack without a copy): copied, so that the
+        two models share nothing.
+        """
+        return copy_with_arrays(
+            self, self._device_arrays(), lambda array: copy_array(converter(array))
+        )
 
     # ------------------------------------------------------------------
     # Prediction and hidden features
@@ -961,19 +699,16 @@ class BaseBackpropMLP(
 
     def _validate_X_predict(self, X, method):
         check_is_fitted(self)
-        xp_fit, device_fit = namespace_and_device(self.coefs_[0])
-        xp_in = input_namespace(X)
-        if xp_in is not xp_fit or (
-            not is_numpy(xp_fit) and getattr(X, "device", None) != device_fit
-        ):
+        backend = backend_for(self.coefs_[0])
+        if not backend.holds(X):
             raise ValueError(
                 f"Inputs passed to {type(self).__name__}.{method}() must use the "
                 "same namespace and the same device as those passed to fit(): "
-                f"fitted on {_library(xp_fit)} arrays on device {device_fit}, "
-                f"got {_library(xp_in)} arrays on device "
-                f"{getattr(X, 'device', None)}. Move the data to the model's "
-                "namespace and device (with scikit-learn's array_api_dispatch "
-                "on), or the model to the data's with "
+                f"fitted on {library_name(backend.xp)} arrays on device "
+                f"{backend.device}, got {library_name(input_namespace(X))} "
+                f"arrays on device {getattr(X, 'device', None)}. Move the data "
+                "to the model's namespace and device (with scikit-learn's "
+                "array_api_dispatch on), or the model to the data's with "
                 "sklearn_backprop.move_estimator_to."
             )
         # Values beyond float32's range become inf in the cast, which the
@@ -996,23 +731,20 @@ class BaseBackpropMLP(
         on one fitted model never share memory.
         """
         coefs, intercepts = self.coefs_[:n_layers], self.intercepts_[:n_layers]
-        xp, device = namespace_and_device(coefs[0])
+        backend = backend_for(coefs[0])
         dtype = coefs[0].dtype
         layer_units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
         n_samples = X.shape[0]
         chunk = min(self._predict_chunk_size, max(n_samples, 1))
-        activations = allocate_activations(layer_units, chunk, dtype, xp, device)
-        shape = (n_samples, layer_units[-1])
-        if is_numpy(xp):
-            Z = np.empty(shape, dtype=dtype)
-        else:
-            Z = xp.empty(shape, dtype=dtype, device=device)
+        activations = allocate_activations(layer_units, chunk, dtype, backend)
+        Z = backend.empty((n_samples, layer_units[-1]), dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n_samples, chunk):
                 rows = slice(start, min(start + chunk, n_samples))
                 Z[rows, ...] = forward_pass(
                     coefs, intercepts, X[rows, ...], activations, self.activation
                 )
+        xp = backend.xp
         if bool(xp.any(xp.isnan(Z))):
             largest = (
                 float_value(xp.max(xp.abs(X))) if not sp.issparse(X) else abs(X).max()
@@ -1030,13 +762,26 @@ class BaseBackpropMLP(
         if not all_finite(Z):
             # An output of +-inf is a certain class or an extreme value: keep
             # it finite so that what is computed from it stays well defined.
-            xp = get_namespace(Z)
-            finite_max = float(xp.finfo(Z.dtype).max)
-            if is_numpy(xp):
-                np.clip(Z, -finite_max, finite_max, out=Z)
-            else:
-                Z[...] = xp.clip(Z, min=-finite_max, max=finite_max)
+            backend_for(Z).clip_finite(Z)
         return Z
+
+    def predict(self, X):
+        """Predict class labels (classifier) or target values (regressor).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted labels (a label indicator matrix for multilabel
+            targets), or predicted values in the dtype of the weights (1-D
+            when the model has a single output).
+        """
+        Z = self._output_preactivations(self._validate_X_predict(X, "predict"))
+        return self._coding.predict(Z)
 
     def transform(self, X):
         """Return the activations of a hidden layer: the features learnt.
@@ -1149,11 +894,6 @@ def _array_api_available():
 
 
 _ARRAY_API_AVAILABLE = _array_api_available()
-
-
-def _shallow(value):
-    """A copy of a list attribute (histories grow in place), else the value."""
-    return list(value) if isinstance(value, list) else value
 
 
 def _caller_stacklevel():

@@ -1,7 +1,7 @@
 """scikit-learn's callback API (>= 1.9), or a no-op stand-in on older versions."""
 
 try:  # scikit-learn >= 1.9
-    from sklearn.callback import CallbackSupportMixin, with_callbacks
+    from sklearn.callback import CallbackSupportMixin
 except ImportError:  # scikit-learn 1.6 - 1.8: no sklearn.callback
 
     class _NoCallbackContext:
@@ -43,9 +43,6 @@ except ImportError:  # scikit-learn 1.6 - 1.8: no sklearn.callback
             self, task_name="fit", task_id=0, max_subtasks=0, sequential_subtasks=True
         ):
             return _NO_CONTEXT
-
-    def with_callbacks(method):
-        return method
 
 
 class IterationCallbacks:

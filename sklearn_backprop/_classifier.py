@@ -6,27 +6,16 @@ with their cross-entropy, accuracy as the score, and probabilities.
 """
 
 import numpy as np
-from scipy.special import expit, logsumexp
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._activations import ACTIVATIONS
-from ._array_api import (
-    asarray,
-    astype,
-    float_value,
-    get_namespace,
-    is_numpy,
-    to_numpy,
-)
 from ._base import BaseBackpropMLP, check_stochastic_solver, store_init_params
+from ._coding import MultilabelCoding, label_coding
 from ._docstrings import fill_docstring
-from ._losses import _logsumexp_rows, _softplus
 
 
 @fill_docstring(score="accuracy")
@@ -167,13 +156,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Run one epoch of minibatch updates on (X, y).
 
-        With ``learning_rate='one_cycle'`` (the classifier's default), each
-        call is one epoch of a cycle of ``max_iter`` calls, after which the
-        next call starts a new cycle: set ``max_iter`` to the number of calls
-        planned, or pass ``learning_rate='constant'``, for a loop of another
-        length. The optimiser's settings (schedule, step, ``max_iter`` as the
-        cycle's length) are read on the first call; ``set_params`` between
-        calls does not change them, as in scikit-learn.
+        {{partial_fit_schedule}}
 
         Parameters
         ----------
@@ -200,18 +183,14 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
                 "sklearn.utils.class_weight.compute_class_weight and pass them "
                 "as a dict."
             )
-        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+        return self._partial_fit(X, y, sample_weight, classes=classes)
 
     # ------------------------------------------------------------------
     # Targets
     # ------------------------------------------------------------------
-    def _validate_targets(self, y, *, reset, call, classes=None):
-        """Check the labels; on ``reset`` learn ``classes_``.
-
-        ``call`` is 'fit', 'warm_start' (a warm-started fit of a fitted
-        model), 'partial_fit' or 'y_val', for the checks and messages that
-        differ between them, as in scikit-learn.
-        """
+    def _targets(self, y, *, coding, call, classes=None):
+        """Check the labels; with no ``coding`` yet, learn the classes and
+        choose the output coding."""
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
@@ -222,52 +201,55 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
                 "not continuous or multiclass-multioutput ones."
             )
         multilabel = target_type == "multilabel-indicator"
-        if reset:
-            self._learn_classes(y, multilabel, classes)
-        elif multilabel != self._multilabel or (
-            multilabel and y.shape[1] != len(self.classes_)
+        if coding is None:
+            coding = label_coding(
+                self._learn_classes(y, multilabel, classes),
+                multilabel,
+                self.output_activation,
+            )
+        elif multilabel != isinstance(coding, MultilabelCoding) or (
+            multilabel and y.shape[1] != len(coding.classes)
         ):
             raise ValueError(
                 "The type of target changed since the estimator was fitted: "
                 f"got {target_type!r} with shape {y.shape}."
             )
         elif classes is not None and not np.array_equal(
-            np.unique(np.asarray(classes)), self.classes_
+            np.unique(np.asarray(classes)), coding.classes
         ):
             raise ValueError(
                 f"classes={np.unique(classes).tolist()} is not the same as on "
-                f"the first call to partial_fit: {self.classes_.tolist()}."
+                f"the first call to partial_fit: {coding.classes.tolist()}."
             )
         if not multilabel:
-            self._check_labels_known(y, call)
-        if call != "y_val":
-            self._class_factors = self._class_weight_factors(y)
-        return y
+            self._check_labels_known(y, coding.classes, call)
+        return y, coding
+
+    @property
+    def _coding(self):
+        return label_coding(self.classes_, self._multilabel, self.out_activation_)
 
     def _learn_classes(self, y, multilabel, classes):
-        self._multilabel = multilabel
         if multilabel:
-            self.classes_ = np.arange(y.shape[1])
-        elif classes is not None:
-            self.classes_ = np.unique(np.asarray(classes))
-        else:
-            self.classes_ = np.unique(y)
-        if not multilabel and len(self.classes_) < 2:
+            return np.arange(y.shape[1])
+        learnt = np.unique(np.asarray(classes) if classes is not None else y)
+        if len(learnt) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes "
                 f"in the data, but the data contains only one class: "
-                f"{self.classes_[0]!r}."
+                f"{learnt[0]!r}."
             )
+        return learnt
 
-    def _check_labels_known(self, y, call):
+    def _check_labels_known(self, y, classes, call):
         labels = np.unique(y)
-        if call == "warm_start" and not np.array_equal(labels, self.classes_):
+        if call == "warm_start" and not np.array_equal(labels, classes):
             raise ValueError(
                 "warm_start can only be used where y has the same classes as "
-                f"in the previous call to fit: previously {self.classes_.tolist()}, "
+                f"in the previous call to fit: previously {classes.tolist()}, "
                 f"y has {labels.tolist()}."
             )
-        unseen = np.setdiff1d(labels, self.classes_)
+        unseen = np.setdiff1d(labels, classes)
         if unseen.size:
             hint = (
                 "; pass every label in `classes` on the first call to partial_fit"
@@ -277,31 +259,32 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             name = "y_val" if call == "y_val" else "y"
             raise ValueError(
                 f"{name} contains labels {unseen.tolist()} that are not in "
-                f"classes_ {self.classes_.tolist()}{hint}."
+                f"classes_ {classes.tolist()}{hint}."
             )
 
-    def _class_weight_factors(self, y):
-        """Weight of each class in ``classes_`` from ``class_weight``, or None.
+    def _class_weights(self, y, coding):
+        """Weight of each class of ``coding`` from ``class_weight``, or None.
 
         Computed from the training targets of each call, then applied to the
         training and validation samples alike.
         """
         if self.class_weight is None:
             return None
-        if self._multilabel:
+        if isinstance(coding, MultilabelCoding):
             raise ValueError(
                 "class_weight is not supported for multilabel targets; use "
                 "sample_weight instead."
             )
+        classes = coding.classes
         if isinstance(self.class_weight, dict):
             # Checked here: compute_class_weight names the wrong classes.
-            unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+            unknown = [c for c in self.class_weight if c not in set(classes)]
             if unknown:
                 raise ValueError(
                     f"class_weight names classes {unknown} that are not in the "
-                    f"data's classes {self.classes_.tolist()}."
+                    f"data's classes {classes.tolist()}."
                 )
-        factors = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        factors = compute_class_weight(self.class_weight, classes=classes, y=y)
         if not np.all(np.isfinite(factors)) or np.any(factors < 0):
             raise ValueError(
                 "class_weight values must be finite and non-negative; got "
@@ -309,81 +292,9 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             )
         return factors
 
-    def _target_weights(self, y):
-        if self._class_factors is None:
-            return None
-        return self._class_factors[np.searchsorted(self.classes_, y)]
-
-    def _stratify(self, y):
-        return None if self._multilabel else y
-
-    def _encode_targets(self, y, dtype):
-        """One-hot (or indicator) targets Y of shape (n_samples, n_outputs_)."""
-        if self._multilabel:
-            return np.asarray(y, dtype=dtype)
-        indices = np.searchsorted(self.classes_, y)
-        if len(self.classes_) == 2:
-            return indices.astype(dtype).reshape(-1, 1)
-        Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
-        Y[np.arange(len(y)), indices] = 1
-        return Y
-
-    def _output_activation(self):
-        if self._multilabel or self.n_outputs_ == 1:
-            return "logistic"
-        return self.output_activation
-
     # ------------------------------------------------------------------
-    # Scores
+    # Probabilities
     # ------------------------------------------------------------------
-    def _running_score(self, Y, weights):
-        return _RunningAccuracy(self._multilabel)
-
-    def _score_predictions(self, y, y_pred, sample_weight):
-        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
-
-    # ------------------------------------------------------------------
-    # Prediction
-    # ------------------------------------------------------------------
-    def _predict_from_preactivations(self, Z):
-        # sigmoid and softmax are increasing, so thresholds and argmax can be
-        # taken on z directly: sigmoid(z) > 1/2 exactly when z > 0.
-        xp = get_namespace(Z)
-        if not is_numpy(xp):
-            if self._multilabel:
-                return xp.astype(Z > 0, xp.int64)
-            if Z.shape[1] == 1:
-                chosen = xp.astype(Z[:, 0] > 0, xp.int64)
-            else:
-                chosen = xp.argmax(Z, axis=1)
-            if self.classes_.dtype.kind not in "biuf":
-                # Labels that no array library but NumPy holds (strings,
-                # objects) stay on the host: NumPy labels.
-                return self.classes_[to_numpy(chosen)]
-            # Numeric labels follow X to its namespace and device.
-            return xp.take(asarray(self.classes_, xp, Z.device), chosen)
-        if self._multilabel:
-            return (Z > 0).astype(int)
-        if Z.shape[1] == 1:
-            return self.classes_[(Z[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(Z, axis=1)]
-
-    def predict(self, X):
-        """Predict class labels (or a label indicator matrix for multilabel).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Predicted labels.
-        """
-        Z = self._output_preactivations(self._validate_X_predict(X, "predict"))
-        return self._predict_from_preactivations(Z)
-
     def predict_proba(self, X):
         """Probability estimates.
 
@@ -403,26 +314,7 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             the weights.
         """
         Z = self._output_preactivations(self._validate_X_predict(X, "predict_proba"))
-        if self.out_activation_ == "softmax":
-            ACTIVATIONS["softmax"](Z)
-            return Z
-        xp = get_namespace(Z)
-        if not is_numpy(xp):
-            return _sigmoid_probabilities(Z, self._multilabel, xp)
-        if self._multilabel:
-            expit(Z, out=Z)
-            return Z
-        if Z.shape[1] == 1:
-            # 1 - sigmoid(z) = sigmoid(-z), computed as such: it keeps its
-            # relative accuracy where 1 - sigmoid(z) would round to 0.
-            return np.hstack([expit(-Z), expit(Z)])
-        # Normalise the sigmoids in the log domain: sigmoid(z_k) / sum_j
-        # sigmoid(z_j) = softmax_k(log sigmoid(z)), which never divides 0 by 0
-        # when every sigmoid of a row underflows.
-        np.logaddexp(0, -Z, out=Z)
-        np.negative(Z, out=Z)  # log sigmoid(z) = -log(1 + exp(-z))
-        ACTIVATIONS["softmax"](Z)
-        return Z
+        return self._coding.probabilities(Z)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably.
@@ -443,92 +335,9 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         Z = self._output_preactivations(
             self._validate_X_predict(X, "predict_log_proba")
         )
-        xp = get_namespace(Z)
-        if not is_numpy(xp):
-            return _log_probabilities(Z, self.out_activation_, self._multilabel, xp)
-        if self.out_activation_ == "softmax":
-            return Z - logsumexp(Z, axis=1, keepdims=True)
-        log_sigmoid = -np.logaddexp(0, -Z)  # log sigmoid(z) = -log(1 + exp(-z))
-        if self._multilabel:
-            return log_sigmoid
-        if Z.shape[1] == 1:
-            # log(1 - sigmoid(z)) = log sigmoid(-z) = -log(1 + exp(z))
-            return np.hstack([-np.logaddexp(0, Z), log_sigmoid])
-        return log_sigmoid - logsumexp(log_sigmoid, axis=1, keepdims=True)
+        return self._coding.log_probabilities(Z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-
-
-class _RunningAccuracy:
-    """Weighted share of correct predictions over an epoch's minibatches."""
-
-    def __init__(self, multilabel):
-        self.multilabel = multilabel
-        self.reset()
-
-    def reset(self):
-        self.correct = self.total = 0.0
-
-    def add(self, outputs, Y, weights):
-        """Count a minibatch: ``outputs`` are sigmoid or softmax outputs a_L.
-
-        NumPy's counts are Python floats; another namespace's stay 0-d arrays
-        on its device until ``value`` reads them, once per epoch.
-        """
-        xp = get_namespace(outputs)
-        if self.multilabel:
-            hits = xp.all((outputs > 0.5) == (Y > 0.5), axis=1)
-        elif outputs.shape[1] == 1:
-            hits = (outputs[:, 0] > 0.5) == (Y[:, 0] > 0.5)
-        else:
-            hits = xp.argmax(outputs, axis=1) == xp.argmax(Y, axis=1)
-        correct = weights @ astype(hits, weights.dtype)
-        total = xp.sum(weights)
-        if is_numpy(xp):
-            correct, total = float(correct), float(total)
-        self.correct = self.correct + correct
-        self.total = self.total + total
-
-    def value(self):
-        total = float_value(self.total)
-        return float_value(self.correct) / total if total else 0.0
-
-
-def _expit(Z, xp):
-    """The logistic sigmoid, 1 / (1 + exp(-z)), in namespace ``xp``."""
-    return 1.0 / (1.0 + xp.exp(-Z))
-
-
-def _log_sigmoid(Z, xp):
-    """log sigmoid(z) = -log(1 + exp(-z)), computed stably."""
-    return -_softplus(-Z, xp)
-
-
-def _log_softmax(Z, xp):
-    """z - log sum_k exp(z_k), by rows."""
-    return Z - _logsumexp_rows(Z, xp)[:, None]
-
-
-def _sigmoid_probabilities(Z, multilabel, xp):
-    """predict_proba of sigmoid outputs, in any array API namespace."""
-    if multilabel:
-        return _expit(Z, xp)
-    if Z.shape[1] == 1:
-        return xp.concat([_expit(-Z, xp), _expit(Z, xp)], axis=1)
-    log_sigmoid = _log_sigmoid(Z, xp)
-    return xp.exp(_log_softmax(log_sigmoid, xp))
-
-
-def _log_probabilities(Z, out_activation, multilabel, xp):
-    """predict_log_proba, in any array API namespace."""
-    if out_activation == "softmax":
-        return _log_softmax(Z, xp)
-    log_sigmoid = _log_sigmoid(Z, xp)
-    if multilabel:
-        return log_sigmoid
-    if Z.shape[1] == 1:
-        return xp.concat([_log_sigmoid(-Z, xp), log_sigmoid], axis=1)
-    return _log_softmax(log_sigmoid, xp)

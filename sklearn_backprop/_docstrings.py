@@ -221,6 +221,17 @@ call ('lbfgs' leaves it unchanged, as in scikit-learn).""",
     ),
 }
 
+# Paragraphs that methods of both heads share, for placeholders of their own.
+PARAGRAPHS = {
+    "partial_fit_schedule": """With ``learning_rate='one_cycle'`` and 'sgd',
+each call is one epoch of a cycle of ``max_iter`` calls, after which the next
+call starts a new cycle: set ``max_iter`` to the number of calls planned, or
+pass ``learning_rate='constant'``, for a loop of another length. The
+optimiser's settings (schedule, step, ``max_iter`` as the cycle's length) are
+read on the first call; ``set_params`` between calls does not change them, as
+in scikit-learn.""",
+}
+
 # Named runs of entries, in signature order, for the placeholders of a block.
 GROUPS = {
     # every parameter from 'solver' to 'max_fun' (in scikit-learn's order)
@@ -242,7 +253,8 @@ def _entry(name, type_, text, indent, default, score):
 
 
 def fill_docstring(score):
-    """Class decorator: expand the ``{{name}}`` lines of the class docstring.
+    """Class decorator: expand the ``{{name}}`` lines of the class docstring,
+    and the ``{{paragraph}}`` lines of its methods' docstrings.
 
     Parameters
     ----------
@@ -264,7 +276,18 @@ def fill_docstring(score):
             names = GROUPS.get(match["name"], [match["name"]])
             return "\n".join(entry(name, match["indent"]) for name in names)
 
+        def paragraph(match):
+            lines = PARAGRAPHS[match["name"]].split("\n")
+            return "\n".join(match["indent"] + line for line in lines)
+
         cls.__doc__ = _PLACEHOLDER.sub(expand, cls.__doc__)
+        for member in vars(cls).values():
+            # A method, or the descriptor of one (available_if's holds it
+            # as ``fn``).
+            for documented in (member, getattr(member, "fn", None)):
+                doc = getattr(documented, "__doc__", None)
+                if isinstance(doc, str) and "{{" in doc:
+                    documented.__doc__ = _PLACEHOLDER.sub(paragraph, doc)
         return cls
 
     return decorate

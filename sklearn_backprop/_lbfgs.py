@@ -13,7 +13,7 @@ back, once per evaluation.
 import numpy as np
 import scipy.optimize
 
-from ._array_api import asarray, float_value, get_namespace, is_numpy, to_numpy
+from ._array_api import float_value, to_numpy
 from ._minibatch import Workspace
 from ._network import loss_and_gradients
 
@@ -49,17 +49,13 @@ class FullBatchObjective:
         self.hidden_activation = hidden_activation
         self.output_activation = output_activation
         self.alpha = alpha
-        self.workspace = Workspace(X, Y, params, X.shape[0])
+        self.workspace = Workspace(params, X.shape[0])
         self.evaluated_at = None  # theta of the last evaluation
 
     def set_point(self, theta):
         """Write the host vector ``theta`` into the network's parameters."""
         flat = self.params.flat
-        xp = get_namespace(flat)
-        if is_numpy(xp):
-            flat[...] = theta
-        else:
-            flat[...] = asarray(theta, xp, flat.device, dtype=flat.dtype)
+        flat[...] = self.params.backend.asarray(theta, dtype=flat.dtype)
 
     def __call__(self, theta):
         """Return J(theta) and dJ/dtheta, both in float64, for SciPy."""

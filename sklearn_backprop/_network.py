@@ -14,18 +14,19 @@ Notation (row-vector convention, one sample per row of a minibatch of n rows):
 Everything here is a pure function of its arguments: buffers are passed in, so
 the estimator can give each call its own and two threads never share one. The
 arrays may be NumPy's (X also a SciPy sparse matrix) or any array API
-namespace's, all of one namespace and device (see ``_array_api``).
+namespace's, all of one namespace and device: the parameters' backend (see
+``_array_api``) allocates them.
 """
 
 import numpy as np
 
 from ._activations import ACTIVATIONS, DERIVATIVES
 from ._array_api import (
-    asarray,
-    get_namespace,
-    is_numpy,
+    NUMPY_BACKEND,
+    host_scalar,
     matmul_into,
     multiply_into,
+    squared_norm,
     sum_rows_into,
 )
 from ._losses import LOSSES
@@ -43,18 +44,17 @@ class FlatParameters:
     updates every layer with one vectorised operation while the backward pass
     writes each layer's gradient straight into its slice.
 
-    ``xp`` and ``device`` place the array: NumPy by default, or any array API
-    namespace whose reshape of a contiguous slice is a view (PyTorch, CuPy,
-    array-api-strict).
+    ``backend`` places the array (see ``_array_api.ArrayBackend``): NumPy (by
+    default), or any array API namespace whose reshape of a contiguous slice
+    is a view (PyTorch, CuPy, array-api-strict), on its device.
     """
 
-    def __init__(self, layer_units, dtype, xp=np, device=None):
+    def __init__(self, layer_units, dtype, backend=NUMPY_BACKEND):
         shapes = layer_shapes(layer_units)
         n_params = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
-        if is_numpy(xp):
-            self.flat = np.zeros(n_params, dtype=dtype)
-        else:
-            self.flat = xp.zeros(n_params, dtype=dtype, device=device)
+        self.backend = backend
+        xp = backend.xp
+        self.flat = backend.zeros(n_params, dtype)
         self.coefs, self.intercepts = [], []
         start = 0
         for fan_in, fan_out in shapes:
@@ -65,14 +65,24 @@ class FlatParameters:
             start = stop
 
     @classmethod
-    def from_arrays(cls, coefs, intercepts, dtype, xp=np, device=None):
-        """Pack existing per-layer arrays (copied and cast to ``dtype``), which
-        must be of namespace ``xp`` on ``device``."""
+    def from_arrays(cls, coefs, intercepts, dtype, backend=NUMPY_BACKEND):
+        """Pack existing per-layer arrays, from any namespace or device, into
+        a new buffer of ``backend`` (copied and cast to ``dtype``)."""
         layer_units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
-        params = cls(layer_units, dtype, xp, device)
+        params = cls(layer_units, dtype, backend)
         for target, source in zip(params.coefs + params.intercepts, coefs + intercepts):
-            target[...] = source
+            target[...] = backend.convert(source)
         return params
+
+    @property
+    def layer_units(self):
+        """The width of each layer, the input's first."""
+        return [self.coefs[0].shape[0]] + [b.shape[0] for b in self.intercepts]
+
+    def like(self):
+        """New zero parameters of the same layout, dtype and backend (a
+        gradient buffer, say)."""
+        return type(self)(self.layer_units, self.flat.dtype, self.backend)
 
 
 def init_bound(fan_in, fan_out, activation):
@@ -102,12 +112,10 @@ def initialize(params, hidden_activation, output_activation, rng):
     one ``random_state`` gives both packages the same starting network.
     """
     n_layers = len(params.coefs)
-    xp = get_namespace(params.flat)
-    device = None if is_numpy(xp) else params.flat.device
 
     def draw(bound, shape, target):
         values = rng.uniform(-bound, bound, size=shape)
-        target[...] = asarray(values, xp, device, dtype=params.flat.dtype)
+        target[...] = params.backend.asarray(values, dtype=params.flat.dtype)
 
     for layer, (coef, intercept) in enumerate(zip(params.coefs, params.intercepts)):
         shape = tuple(coef.shape)
@@ -122,14 +130,9 @@ def initialize(params, hidden_activation, output_activation, rng):
             draw(bound, tuple(intercept.shape), intercept)
 
 
-def allocate_activations(layer_units, n_rows, dtype, xp=np, device=None):
+def allocate_activations(layer_units, n_rows, dtype, backend=NUMPY_BACKEND):
     """One (n_rows, width) buffer per layer after the input, reused per batch."""
-    if is_numpy(xp):
-        return [np.empty((n_rows, width), dtype=dtype) for width in layer_units[1:]]
-    return [
-        xp.empty((n_rows, width), dtype=dtype, device=device)
-        for width in layer_units[1:]
-    ]
+    return [backend.empty((n_rows, width), dtype) for width in layer_units[1:]]
 
 
 def _affine(a_prev, coef, intercept, out):
@@ -220,10 +223,7 @@ def squared_weight_norm(coefs):
     A Python float for NumPy; a 0-d array of the namespace otherwise, so that
     a minibatch step on a GPU never waits to read a number back.
     """
-    xp = get_namespace(coefs[0])
-    if is_numpy(xp):
-        return sum(float(np.dot(coef.ravel(), coef.ravel())) for coef in coefs)
-    return sum(xp.sum(coef * coef) for coef in coefs)
+    return sum(squared_norm(coef) for coef in coefs)
 
 
 def loss_and_gradients(
@@ -278,23 +278,16 @@ def loss_and_gradients(
         otherwise (read it with ``float`` when needed).
     """
     n_rows = X.shape[0]
-    xp = get_namespace(params.flat)
     if batch_weight is None:
-        batch_weight = float(xp.sum(sample_weight))
+        batch_weight = float(params.backend.xp.sum(sample_weight))
     cost = LOSSES[output_activation]
     if scratch is None:
-        scratch = FlatParameters(
-            [X.shape[1], *(b.shape[0] for b in params.intercepts)],
-            params.flat.dtype,
-            xp,
-            None if is_numpy(xp) else params.flat.device,
-        )
+        scratch = params.like()
     Z_out = forward_pass(
         params.coefs, params.intercepts, X, activations, hidden_activation
     )
     data_loss = sample_weight @ cost.fn(Y, Z_out)  # from z_L: no log(0)
-    if is_numpy(xp):
-        data_loss = float(data_loss)
+    data_loss = host_scalar(data_loss)  # a Python float on NumPy
     penalty = 0.5 * alpha * squared_weight_norm(params.coefs) if alpha else 0.0
     Y_hat = ACTIVATIONS[output_activation](Z_out)  # a_L = g(z_L), in the same buffer
     # dl/dz_L = a_L - y

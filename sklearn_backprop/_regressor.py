@@ -8,14 +8,12 @@ deviance), and R² as the score.
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._activations import ACTIVATIONS
-from ._array_api import astype, float_dtypes, get_namespace, is_numpy, to_numpy
 from ._base import BaseBackpropMLP, check_stochastic_solver, store_init_params
+from ._coding import TargetCoding
 from ._docstrings import fill_docstring
 from ._losses import REGRESSION_OUTPUTS
 
@@ -129,13 +127,7 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of minibatch updates on (X, y).
 
-        With ``learning_rate='one_cycle'`` (the classifier's default), each
-        call is one epoch of a cycle of ``max_iter`` calls, after which the
-        next call starts a new cycle: set ``max_iter`` to the number of calls
-        planned, or pass ``learning_rate='constant'``, for a loop of another
-        length. The optimiser's settings (schedule, step, ``max_iter`` as the
-        cycle's length) are read on the first call; ``set_params`` between
-        calls does not change them, as in scikit-learn.
+        {{partial_fit_schedule}}
 
         Parameters
         ----------
@@ -151,12 +143,9 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
         self : BackpropMLPRegressor
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._partial_fit(X, y, sample_weight)
 
-    # ------------------------------------------------------------------
-    # Targets
-    # ------------------------------------------------------------------
-    def _validate_targets(self, y, *, reset, call, classes=None):
+    def _targets(self, y, *, coding, call, classes=None):
         """Real-valued targets, one or several columns."""
         name = "y_val" if call == "y_val" else "y"
         y = check_array(y, ensure_2d=False, dtype="numeric", input_name=name)
@@ -170,92 +159,20 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
                 "negative values."
             )
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if reset:
-            self.n_outputs_ = n_outputs
-        elif n_outputs != self.n_outputs_:
+        if coding is None:
+            coding = TargetCoding(n_outputs, REGRESSION_OUTPUTS[self.loss])
+        elif n_outputs != coding.n_outputs:
             raise ValueError(
                 f"{name} has {n_outputs} output(s) but {type(self).__name__} was "
-                f"fitted with {self.n_outputs_}."
+                f"fitted with {coding.n_outputs}."
             )
-        return y
+        return y, coding
 
-    def _encode_targets(self, y, dtype):
-        """Y of shape (n_samples, n_outputs): the targets, in the network's dtype."""
-        return np.asarray(y, dtype=dtype).reshape(len(y), -1)
-
-    def _output_activation(self):
-        return REGRESSION_OUTPUTS[self.loss]
-
-    # ------------------------------------------------------------------
-    # Scores and prediction
-    # ------------------------------------------------------------------
-    def _running_score(self, Y, weights):
-        return _RunningR2(Y, weights)
-
-    def _score_predictions(self, y, y_pred, sample_weight):
-        return float(r2_score(y, y_pred, sample_weight=sample_weight))
-
-    def _predict_from_preactivations(self, Z):
-        with np.errstate(over="ignore"):
-            ACTIVATIONS[self.out_activation_](Z)  # yhat = z, or exp(z) for poisson
-        if Z.shape[1] == 1:
-            return get_namespace(Z).reshape(Z, (-1,))
-        return Z
-
-    def predict(self, X):
-        """Predict the targets.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values, in the dtype of the weights; 1-D when the model
-            has a single output.
-        """
-        Z = self._output_preactivations(self._validate_X_predict(X, "predict"))
-        return self._predict_from_preactivations(Z)
+    @property
+    def _coding(self):
+        return TargetCoding(self.n_outputs_, self.out_activation_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-class _RunningR2:
-    """R² over an epoch's minibatches, averaged over outputs as r2_score does.
-
-    The total sum of squares is that of the whole training set around its
-    weighted mean, computed once; the residual sum of squares accumulates
-    batch by batch from the outputs computed on the way to each update.
-    """
-
-    def __init__(self, Y, weights):
-        # In float64 where the device has it; another namespace's residuals
-        # accumulate on its device and are read once per epoch.
-        xp = self.xp = get_namespace(Y)
-        self.dtype = np.float64 if is_numpy(xp) else float_dtypes(xp, Y.device)[0]
-        weights = astype(weights, self.dtype)
-        Y = astype(Y, self.dtype)
-        mean = weights @ Y / xp.sum(weights)
-        self.total_ss = to_numpy(weights @ (Y - mean) ** 2).astype(np.float64)
-        self.reset()
-
-    def reset(self):
-        self.residual_ss = 0.0
-
-    def add(self, outputs, Y, weights):
-        residual = astype(outputs - Y, self.dtype) ** 2
-        self.residual_ss = self.residual_ss + astype(weights, self.dtype) @ residual
-
-    def value(self):
-        residual_ss = to_numpy(self.residual_ss).astype(np.float64)
-        residual_ss = residual_ss + np.zeros_like(self.total_ss)  # 0.0: no batch
-        constant = self.total_ss == 0
-        # r2_score's convention for a constant target: 1 if perfect, else 0.
-        r2 = np.where(constant, (residual_ss == 0).astype(float), 0.0)
-        r2[~constant] = 1 - residual_ss[~constant] / self.total_ss[~constant]
-        return float(r2.mean())

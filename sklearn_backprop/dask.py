@@ -228,7 +228,7 @@ def fit_out_of_core(
     ]
     plan = [index for order in orders for index in order]
     # A one-cycle estimator: one cycle over all the calls (see Notes).
-    cycle_calls = _start_one_cycle(estimator, len(plan))
+    cycle_calls = len(plan) if _runs_one_cycle(estimator) else None
 
     first_call = True
     with _Prefetcher(blocks.load, plan, prefetch, verbose=verbose) as loaded:
@@ -241,7 +241,8 @@ def fit_out_of_core(
                     fit_params["classes"] = classes
                 calls_before = _n_losses(estimator)
                 if first_call and cycle_calls is not None:
-                    _partial_fit_with_cycle(estimator, cycle_calls, X_block, fit_params)
+                    with estimator._one_cycle_over(cycle_calls):
+                        estimator.partial_fit(X_block, **fit_params)
                 else:
                     estimator.partial_fit(X_block, **fit_params)
                 first_call = False
@@ -262,53 +263,15 @@ def fit_out_of_core(
     return estimator
 
 
-def _start_one_cycle(estimator, n_calls):
-    """``n_calls`` for this package's one-cycle estimators, unless the
-    caller's own ``partial_fit`` calls stopped one in the middle of a cycle
-    (which then continues); else None."""
+def _runs_one_cycle(estimator):
+    """Whether ``estimator`` is one of this package's, set for 'one_cycle' SGD."""
     from ._base import BaseBackpropMLP
 
-    if not (
+    return (
         isinstance(estimator, BaseBackpropMLP)
         and estimator.solver == "sgd"
         and estimator.learning_rate == "one_cycle"
-    ):
-        return None
-    optimizer = getattr(estimator, "_optimizer", None)
-    mid_cycle = (
-        getattr(optimizer, "lr_schedule", None) == "one_cycle"
-        and optimizer.cycle_epoch != 0
     )
-    return None if mid_cycle else n_calls
-
-
-def _partial_fit_with_cycle(estimator, n_calls, X_block, fit_params):
-    """The first ``partial_fit`` call, at the start of a cycle of ``n_calls``.
-
-    An optimiser at the end of its cycle (or before its first) is set to a new
-    cycle of ``n_calls`` calls, keeping its velocity; one that this call
-    creates (a new estimator, or data of another dtype) takes its length from
-    ``max_iter``, set for the call. ``max_iter`` is restored afterwards, and
-    the optimiser too if the call fails.
-    """
-    max_iter = estimator.max_iter
-    optimizer = getattr(estimator, "_optimizer", None)
-    before = None
-    if getattr(optimizer, "lr_schedule", None) == "one_cycle":
-        before = (optimizer.n_epochs, optimizer.epochs_done)
-        optimizer.start_cycle(n_calls)
-    estimator.max_iter = n_calls
-    try:
-        estimator.partial_fit(X_block, **fit_params)
-    except BaseException:
-        # A failed call restores the estimator's state from before it (a copy
-        # of the optimiser as set above): set its cycle back too.
-        restored = getattr(estimator, "_optimizer", None)
-        if before is not None and restored is not None:
-            restored.n_epochs, restored.epochs_done = before
-        raise
-    finally:
-        estimator.max_iter = max_iter
 
 
 def _n_losses(estimator):

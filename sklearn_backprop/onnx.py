@@ -41,6 +41,12 @@ as in ``predict``.
 import numpy as np
 
 from ._classifier import BackpropMLPClassifier
+from ._coding import (
+    BinaryCoding,
+    MultilabelCoding,
+    SigmoidsCoding,
+    SoftmaxCoding,
+)
 from ._regressor import BackpropMLPRegressor
 
 try:
@@ -163,7 +169,7 @@ def _classifier_shapes(operator):
     model = operator.raw_operator
     n_samples = operator.inputs[0].get_first_dimension()
     classes = _onnx_classes(get_label_classes(operator.scope_inst, model))
-    if model._multilabel:
+    if isinstance(model._coding, MultilabelCoding):
         operator.outputs[0].type = Int64TensorType([n_samples, len(classes)])
     elif classes.dtype == object:
         operator.outputs[0].type = StringTensorType([n_samples])
@@ -300,52 +306,81 @@ def _log_sigmoids(builder, z):
     return log_sigmoid, log_one_minus_sigmoid
 
 
+# What each output coding's predict_proba computes from z, as a graph
+# ending in ``output``: the coding's type selects it.
+def _softmax_probabilities(builder, z, output):
+    builder.helper(apply_softmax, z, output, axis=1)
+
+
+def _sigmoids_probabilities(builder, z, output):
+    # sigmoid(z_k) / sum_j sigmoid(z_j) = softmax_k(log sigmoid(z))
+    log_sigmoid, _ = _log_sigmoids(builder, z)
+    builder.helper(apply_softmax, log_sigmoid, output, axis=1)
+
+
+def _binary_probabilities(builder, z, output):
+    # [1 - sigmoid(z), sigmoid(z)], each from its own logarithm so that both
+    # keep their relative accuracy, as predict_proba does.
+    log_sigmoid, log_one_minus_sigmoid = _log_sigmoids(builder, z)
+    log_proba = builder.helper(
+        apply_concat, [log_one_minus_sigmoid, log_sigmoid], axis=1
+    )
+    builder.node("Exp", log_proba, output)
+
+
+def _multilabel_probabilities(builder, z, output):
+    log_sigmoid, _ = _log_sigmoids(builder, z)
+    builder.node("Exp", log_sigmoid, output)
+
+
+# The coding's predict, from z: sigmoid(z) > 1/2 exactly when z > 0, and the
+# argmax of the probabilities is the argmax of z. Each returns the graph's
+# class indices, or None when it has written the labels themselves.
+def _argmax_indices(builder, z, label):
+    return builder.helper(apply_argmax, z, axis=1, keepdims=0)  # the first maximum
+
+
+def _binary_indices(builder, z, label):
+    positive = builder.node("Greater", [z, builder.constant("zero", 0.0)])
+    index = builder.helper(apply_cast, positive, to=onnx_proto.TensorProto.INT64)
+    return builder.helper(apply_reshape, index, desired_shape=(-1,))
+
+
+def _multilabel_indicators(builder, z, label):
+    positive = builder.node("Greater", [z, builder.constant("zero", 0.0)])
+    builder.helper(apply_cast, positive, label, to=onnx_proto.TensorProto.INT64)
+    return None
+
+
+_CODING_GRAPHS = {  # (probabilities, labels) of each coding
+    SoftmaxCoding: (_softmax_probabilities, _argmax_indices),
+    SigmoidsCoding: (_sigmoids_probabilities, _argmax_indices),
+    BinaryCoding: (_binary_probabilities, _binary_indices),
+    MultilabelCoding: (_multilabel_probabilities, _multilabel_indicators),
+}
+
+
 def _convert_classifier(scope, operator, container):
     model = operator.raw_operator
     builder = _GraphBuilder(scope, operator, container)
     label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
     z = _output_preactivations(builder, operator, model)
-    multilabel, binary = model._multilabel, model.n_outputs_ == 1
+    probabilities, labels = _CODING_GRAPHS[type(model._coding)]
 
     # Probabilities, as predict_proba computes them; cast to float at the end
     # where a ZipMap follows a double graph.
     cast_to_float = builder.dtype == np.float64 and _zipmap(operator)
     proba_computed = scope.get_unique_variable_name("proba") if cast_to_float else proba
-    if model.out_activation_ == "softmax":
-        builder.helper(apply_softmax, z, proba_computed, axis=1)
-    else:
-        log_sigmoid, log_one_minus_sigmoid = _log_sigmoids(builder, z)
-        if multilabel:
-            builder.node("Exp", log_sigmoid, proba_computed)
-        elif binary:
-            # [1 - sigmoid(z), sigmoid(z)], each from its own logarithm so
-            # that both keep their relative accuracy, as predict_proba does.
-            log_proba = builder.helper(
-                apply_concat, [log_one_minus_sigmoid, log_sigmoid], axis=1
-            )
-            builder.node("Exp", log_proba, proba_computed)
-        else:
-            # sigmoid(z_k) / sum_j sigmoid(z_j) = softmax_k(log sigmoid(z))
-            builder.helper(apply_softmax, log_sigmoid, proba_computed, axis=1)
+    probabilities(builder, z, proba_computed)
     if cast_to_float:
         builder.helper(
             apply_cast, proba_computed, proba, to=onnx_proto.TensorProto.FLOAT
         )
 
-    # Labels from z, as predict takes them: sigmoid(z) > 1/2 exactly when
-    # z > 0, and argmax of the probabilities is argmax of z.
-    int64 = onnx_proto.TensorProto.INT64
-    if multilabel or binary:
-        positive = builder.node("Greater", [z, builder.constant("zero", 0.0)])
-    if multilabel:
-        builder.helper(apply_cast, positive, label, to=int64)
+    index = labels(builder, z, label)
+    if index is None:
         return
-    if binary:
-        index = builder.helper(apply_cast, positive, to=int64)
-        index = builder.helper(apply_reshape, index, desired_shape=(-1,))
-    else:
-        # The first maximum, as np.argmax.
-        index = builder.helper(apply_argmax, z, axis=1, keepdims=0)
+    int64 = onnx_proto.TensorProto.INT64
     classes = _onnx_classes(get_label_classes(scope, model))
     classes_name = scope.get_unique_variable_name("classes")
     if classes.dtype == object:
@@ -360,12 +395,16 @@ def _convert_classifier(scope, operator, container):
     builder.node("Gather", [classes_name, index], label, axis=0)
 
 
+# The output activation of the regressor's TargetCoding: yhat = z, or exp(z)
+# for loss='poisson'.
+_TARGET_OPERATORS = {"identity": "Identity", "exp": "Exp"}
+
+
 def _convert_regressor(scope, operator, container):
     model = operator.raw_operator
     builder = _GraphBuilder(scope, operator, container)
     z = _output_preactivations(builder, operator, model)
-    # yhat = z, or exp(z) for loss='poisson'
-    output_operator = "Exp" if model.out_activation_ == "exp" else "Identity"
+    output_operator = _TARGET_OPERATORS[model._coding.out_activation]
     builder.node(output_operator, z, operator.outputs[0].full_name)
 
 

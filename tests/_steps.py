@@ -1,10 +1,11 @@
 """The steps of the 'one_cycle' schedule, for its tests: those an SGD
-optimiser takes, recorded minibatch by minibatch, and those the formula
+optimiser is given, recorded minibatch by minibatch, and those the formula
 gives."""
 
 import contextlib
 
-from sklearn_backprop._optimizers import SGDOptimizer, one_cycle_learning_rate
+from sklearn_backprop._optimizers import SGDOptimizer
+from sklearn_backprop._schedules import one_cycle_learning_rate
 
 
 @contextlib.contextmanager
@@ -13,9 +14,9 @@ def recorded_steps(monkeypatch):
     steps = []
     original = SGDOptimizer.update_params
 
-    def update_params(self, params, grads, scratch=None):
-        steps.append(self.learning_rate)
-        return original(self, params, grads, scratch)
+    def update_params(self, params, grads, learning_rate, scratch=None):
+        steps.append(learning_rate)
+        return original(self, params, grads, learning_rate, scratch)
 
     monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
     yield steps

@@ -30,7 +30,9 @@ def _step(params, workspace, optimizer, X, Y, w, hidden, output):
         workspace.deltas,
         workspace.scratch,
     )
-    optimizer.update_params(params.flat, workspace.grads.flat, workspace.scratch.flat)
+    optimizer.update_params(
+        params.flat, workspace.grads.flat, 1e-3, workspace.scratch.flat
+    )
 
 
 @pytest.mark.parametrize("hidden", ["logistic", "tanh", "relu", "identity"])
@@ -45,8 +47,8 @@ def test_a_minibatch_step_allocates_only_row_sized_arrays(
     w = np.ones(BATCH, np.float32)
     params = FlatParameters(UNITS, np.float32)
     initialize(params, hidden, output, rng)
-    workspace = Workspace(X, Y, params, BATCH)
-    optimizer = optimizer_class(params.flat.size, np.float32, learning_rate_init=1e-3)
+    workspace = Workspace(params, BATCH)
+    optimizer = optimizer_class(params.flat.size, np.float32)
     _step(params, workspace, optimizer, X, Y, w, hidden, output)  # warm-up
 
     tracemalloc.start()

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.optimize
+from _helpers import digits
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits, make_friedman1, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -35,6 +36,7 @@ from sklearn_backprop._network import (
     loss_and_gradients,
 )
 from sklearn_backprop._optimizers import AdamOptimizer, SGDOptimizer
+from sklearn_backprop._schedules import AdaptiveSchedule, InvScalingSchedule
 
 ROOT = Path(__file__).resolve().parent.parent
 # The package whose sources the pages quote: the installed one when the tests
@@ -51,11 +53,6 @@ def page(name):
 def stated(name, text):
     """Assert that the page ``name`` states ``text`` (whitespace-insensitive)."""
     assert " ".join(text.split()) in page(name), f"{name} no longer says {text!r}"
-
-
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16, y
 
 
 # ---------------------------------------------------------------------------
@@ -146,14 +143,15 @@ QUOTES = {
     },
     "regression.rst": {
         "_losses.py": [
-            '0.5 * np.einsum("ij,ij->i", residual, residual)',
+            "0.5 * row_squared_norms(residual)",
             "residual = Z - Y",
-            "xp.exp(Z) - Y * Z + _xlogx(Y, xp) - Y",
+            "xp.exp(Z) - Y * Z + xlogx(Y) - Y",
             "subtract_into(A, Y, out=out)",
         ],
+        "_array_api.py": ['np.einsum("ij,ij->i", R, R)'],
         "_network.py": ["cost.delta(Y, Y_hat, out=deltas[-1][:n_rows, ...])"],
     },
-    "loss.rst": {"_losses.py": ["np.logaddexp(0, Z)"]},
+    "loss.rst": {"_array_api.py": ["np.logaddexp(0, Z)"]},
     "notebook_to_code.rst": {
         "_losses.py": ["subtract_into(A, Y, out=out)"],
     },
@@ -169,16 +167,16 @@ QUOTES = {
             "rng.uniform(-bound, bound, size=shape)",
         ],
         "_losses.py": [
-            "xp.sum(_softplus(Z, xp) - Y * Z, axis=1)",
-            "_logsumexp_rows(Z, xp) - xp.sum(Y * Z, axis=1)",
-            '0.5 * np.einsum("ij,ij->i", residual, residual)',
-            "xp.exp(Z) - Y * Z + _xlogx(Y, xp) - Y",
+            "xp.sum(softplus(Z) - Y * Z, axis=1)",
+            "logsumexp_rows(Z) - xp.sum(Y * Z, axis=1)",
+            "0.5 * row_squared_norms(residual)",
+            "xp.exp(Z) - Y * Z + xlogx(Y) - Y",
             "subtract_into(A, Y, out=out)",
         ],
+        "_array_api.py": ["np.take(X, batch, axis=0, out=self.X_buffer[:n_rows])"],
         "_minibatch.py": [
-            "np.take(X, batch, axis=0, out=self.X[:n_rows])",
             "loss_and_gradients(...)",
-            "optimizer.update_params(params.flat, workspace.grads.flat, "
+            "optimizer.update_params(params.flat, workspace.grads.flat, step, "
             "workspace.scratch.flat)",
         ],
         "_lbfgs.py": [
@@ -186,7 +184,7 @@ QUOTES = {
             'scipy.optimize.minimize(objective, ..., method="L-BFGS-B", jac=True, ...)',
         ],
         "_base.py": ["ACTIVATIONS[self.activation](hidden)"],
-        "_regressor.py": [
+        "_coding.py": [
             "self.residual_ss = self.residual_ss + "
             "astype(weights, self.dtype) @ residual"
         ],
@@ -373,22 +371,20 @@ def test_smallest_positive_training_sigmoid():
 
 
 def test_invscaling_after_one_epoch_of_mnist():
-    optimizer = SGDOptimizer(
-        1, np.float64, learning_rate_init=1.0, lr_schedule="invscaling", power_t=0.5
-    )
-    optimizer.iteration_ends(60000)  # t_ after one epoch of MNIST
-    assert round(1 / optimizer.learning_rate) == 245
+    schedule = InvScalingSchedule(1.0, power_t=0.5)
+    schedule.epoch_ends(60000)  # t_ after one epoch of MNIST
+    assert round(1 / schedule.learning_rate) == 245
     stated("optimizers.rst", "it is :math:`\\eta_0 / 245`")
     assert 60000 // 100 == 600
     stated("optimizers.rst", "60000 MNIST images makes 600 updates")
     stated("lbfgs.rst", "(600 for MNIST in batches of 100)")
 
 
-def steps_under_a_constant_gradient(optimizer, gradient, n_steps=500):
+def steps_under_a_constant_gradient(optimizer, gradient, step, n_steps=500):
     params = np.zeros_like(gradient)
     for _ in range(n_steps):
         before = params.copy()
-        optimizer.update_params(params, gradient.copy())
+        optimizer.update_params(params, gradient.copy(), step)
     return params - before
 
 
@@ -396,10 +392,8 @@ def steps_under_a_constant_gradient(optimizer, gradient, n_steps=500):
 def test_momentum_step_approaches_ten_times_the_plain_step(nesterov):
     # optimizers.rst, and regularization.rst for the decay term under momentum
     gradient = np.array([0.3, -2.0])
-    optimizer = SGDOptimizer(
-        2, np.float64, learning_rate_init=0.01, momentum=0.9, nesterov=nesterov
-    )
-    step = steps_under_a_constant_gradient(optimizer, gradient)
+    optimizer = SGDOptimizer(2, np.float64, momentum=0.9, nesterov=nesterov)
+    step = steps_under_a_constant_gradient(optimizer, gradient, 0.01)
     assert_allclose(step, -10 * 0.01 * gradient, rtol=1e-9)
     stated(
         "optimizers.rst", "ten times the plain step for the default :math:`\\mu = 0.9`"
@@ -411,8 +405,8 @@ def test_adam_step_is_about_eta_whatever_the_gradients_scale():
     # regularization.rst: a gradient that is mostly the penalty moves a weight
     # by about eta per step, whatever alpha.
     for scale in (1e-5, 1.0, 1e3):
-        optimizer = AdamOptimizer(1, np.float64, learning_rate_init=0.001)
-        step = steps_under_a_constant_gradient(optimizer, np.array([scale]))
+        optimizer = AdamOptimizer(1, np.float64)
+        step = steps_under_a_constant_gradient(optimizer, np.array([scale]), 0.001)
         assert_allclose(step, [-0.001], rtol=1e-2)
     stated("regularization.rst", "towards zero by about :math:`\\eta` per step")
 
@@ -620,13 +614,11 @@ def test_training_stops_after_more_than_n_iter_no_change_epochs():
 def test_constants_the_pages_name():
     # optimizers.rst and regularization.rst: 'adaptive' divides the step by 5,
     # and stops below 1e-6
-    optimizer = SGDOptimizer(
-        1, np.float64, learning_rate_init=1e-5, lr_schedule="adaptive"
-    )
-    assert not optimizer.trigger_stopping("", verbose=False)
-    assert optimizer.learning_rate == pytest.approx(2e-6)
-    assert not optimizer.trigger_stopping("", verbose=False)  # 2e-6 > 1e-6
-    assert optimizer.trigger_stopping("", verbose=False)  # 4e-7 <= 1e-6
+    schedule = AdaptiveSchedule(1e-5)
+    assert not schedule.plateau("", verbose=False)
+    assert schedule.learning_rate == pytest.approx(2e-6)
+    assert not schedule.plateau("", verbose=False)  # 2e-6 > 1e-6
+    assert schedule.plateau("", verbose=False)  # 4e-7 <= 1e-6
     stated(
         "optimizers.rst",
         "training stops when :math:`\\eta` falls below :math:`10^{-6}`",

@@ -8,8 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import digits
 from sklearn import clone, config_context
-from sklearn.datasets import load_digits
 
 from sklearn_backprop import (
     BackpropMLPClassifier,
@@ -31,11 +31,6 @@ def torch():
     return torch
 
 
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    return (X / 16).astype(np.float32), y
-
-
 @pytest.mark.parametrize(
     "estimator",
     [
@@ -49,7 +44,7 @@ def _digits():
 def test_no_synchronisation_per_minibatch_on_cuda(torch, estimator):
     """PyTorch's synchronisation debugger counts the operations that wait for
     the GPU: as many for 1 minibatch per epoch as for 90."""
-    X, y = _digits()
+    X, y = digits(dtype=np.float32)
     X_cuda = torch.asarray(X, device="cuda")
 
     def synchronisations(batch_size):
@@ -73,7 +68,7 @@ def test_no_synchronisation_per_minibatch_on_cuda(torch, estimator):
 
 
 def test_a_cuda_model_serves_on_numpy_and_comes_back(torch):
-    X, y = _digits()
+    X, y = digits(dtype=np.float32)
     X_cuda = torch.asarray(X, device="cuda")
     with config_context(array_api_dispatch=True):
         model = BackpropMLPClassifier(max_iter=5, random_state=0).fit(X_cuda, y)

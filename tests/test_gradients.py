@@ -10,6 +10,7 @@ from sklearn_backprop._network import (
     initialize,
     loss_and_gradients,
 )
+from sklearn_backprop._plan import make_plan
 
 
 def _loss_and_grad(params, X, Y, weights, hidden, output, alpha):
@@ -93,8 +94,8 @@ def test_gradients_with_class_weight(class_weight, output):
     X, y, Y = _problem(n_classes=3, seed=4, n_samples=17)
     sample_weight = np.random.RandomState(5).uniform(0.5, 2, size=len(y))
     clf = BackpropMLPClassifier(class_weight=class_weight)
-    clf._validate_targets(y, reset=True, call="fit")  # learns the class weights
-    weights = clf._sample_weights(X, y, sample_weight, np.float64)
+    # The weights a fit trains with, as its plan computes them.
+    weights = make_plan(clf, X, y, sample_weight, incremental=False).weights
     expected_class_factor = (
         len(y) / (3 * np.bincount(y))
         if class_weight == "balanced"

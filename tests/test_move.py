@@ -6,10 +6,10 @@ import pickle
 
 import numpy as np
 import pytest
+from _helpers import digits
 from _namespaces import as_array, library_of, namespace_params
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
-from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -32,18 +32,13 @@ needs_dispatch = pytest.mark.skipif(
 NAMESPACES = namespace_params()
 
 
-def _digits(n_samples=400):
-    X, y = load_digits(return_X_y=True)
-    return (X[:n_samples] / 16).astype(np.float32), y[:n_samples]
-
-
 def _model(**params):
     defaults = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
     return BackpropMLPClassifier(**{**defaults, **params})
 
 
 def test_moving_to_numpy_is_an_independent_copy():
-    X, y = _digits()
+    X, y = digits(400, dtype=np.float32)
     model = _model(solver="adam").fit(X, y)
     coef_before = model.coefs_[0].copy()
     curve_before = list(model.loss_curve_)
@@ -58,7 +53,7 @@ def test_moving_to_numpy_is_an_independent_copy():
 
 
 def test_bad_arguments_are_clear_errors():
-    X, y = _digits()
+    X, y = digits(400, dtype=np.float32)
     with pytest.raises(NotFittedError):
         move_estimator_to(_model(), "numpy")
     model = _model().fit(X, y)
@@ -74,7 +69,7 @@ def test_bad_arguments_are_clear_errors():
 @pytest.mark.parametrize("name, device", NAMESPACES)
 @pytest.mark.parametrize("Estimator", [BackpropMLPClassifier, BackpropMLPRegressor])
 def test_a_model_fitted_elsewhere_moves_to_numpy_and_back(Estimator, name, device):
-    X, y = _digits()
+    X, y = digits(400, dtype=np.float32)
     if Estimator is BackpropMLPRegressor:
         y = (y / 10).astype(np.float32)
     X_xp = as_array(name, device, X)
@@ -105,7 +100,7 @@ def test_a_model_fitted_elsewhere_moves_to_numpy_and_back(Estimator, name, devic
 def test_training_continues_where_it_stopped_after_a_move(name, device, solver):
     """The optimiser's state moves with the weights: a model fitted on NumPy,
     moved, then trained with partial_fit is the model trained on NumPy."""
-    X, y = _digits()
+    X, y = digits(400, dtype=np.float32)
     reference = _model(solver=solver).fit(X, y)
     moved = move_estimator_to(reference, name, device=device)
     reference.partial_fit(X, y)
@@ -129,7 +124,7 @@ def test_training_continues_where_it_stopped_after_a_move(name, device, solver):
 # array-api-strict (scikit-learn 1.9.1), and handles the NaN itself.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in divide")
 def test_a_pipeline_moves_through_scikit_learns_converter(name, device):
-    X, y = _digits()
+    X, y = digits(400, dtype=np.float32)
     X_xp = as_array(name, device, X)
     with config_context(array_api_dispatch=True):
         pipeline = make_pipeline(StandardScaler(), _model()).fit(X_xp, y)

@@ -195,11 +195,11 @@ def test_one_cycle_stopped_mid_cycle_by_the_caller_continues(recorded_steps):
 def test_a_failed_first_call_leaves_the_cycle_as_it_was():
     X, y = lazy_data(n_blocks=3, rows=100, n_features=12)
     clf = fit_out_of_core(small_classifier(), X, y, classes=range(10))
-    cycle = (clf._optimizer.n_epochs, clf._optimizer.epochs_done)
+    cycle = (clf._schedule.n_epochs, clf._schedule.epochs_done)
     bad_y = da.from_array(np.full(300, 99), chunks=100)  # a class never seen
     with pytest.raises(ValueError):
         fit_out_of_core(clf, X, bad_y)
-    assert (clf._optimizer.n_epochs, clf._optimizer.epochs_done) == cycle
+    assert (clf._schedule.n_epochs, clf._schedule.epochs_done) == cycle
     assert clf.max_iter == 8
 
 

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
+from _helpers import ignore_convergence
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import (
     load_digits,
@@ -30,10 +31,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
-
-ignore_convergence = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 PAIRS = [
     pytest.param(MLPClassifier, BackpropMLPClassifier, id="classifier"),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import skops.io as sio
+from _helpers import assert_same_weights, ignore_convergence
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import DataConversionWarning
@@ -18,10 +19,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_backprop import BackpropMLPRegressor
 from sklearn_backprop.exceptions import DivergenceError
-
-ignore_convergence = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 X_F, Y_F = make_friedman1(n_samples=600, noise=0.5, random_state=0)
 X_TRAIN, X_TEST, Y_TRAIN, Y_TEST = train_test_split(X_F, Y_F, random_state=0)
@@ -34,11 +31,6 @@ def small(**params):
     """A small, fast, reproducible regressor."""
     defaults = dict(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
     return BackpropMLPRegressor(**{**defaults, **params})
-
-
-def assert_same_weights(a, b):
-    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
-        assert_array_equal(wa, wb)
 
 
 # ----------------------------------------------------------------------

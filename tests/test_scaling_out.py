@@ -30,9 +30,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from _helpers import digits
 from scipy.stats import loguniform
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import make_regression
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import (
     GridSearchCV,
@@ -97,11 +98,6 @@ def environ_restored():
 # ----------------------------------------------------------------------
 # Data, searches and the step that logs where each fit ran
 # ----------------------------------------------------------------------
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:300], y[:300]
-
-
 def _regression():
     return make_regression(n_samples=200, n_features=10, noise=10.0, random_state=0)
 
@@ -141,7 +137,7 @@ def grid_search(log=None):
         cv=3,
         error_score="raise",
     )
-    return search, _digits()
+    return search, digits(300, scale=1)
 
 
 def randomized_search(log=None):
@@ -182,7 +178,7 @@ def halving_search(log=None):
         random_state=0,
         error_score="raise",
     )
-    return search, _digits()
+    return search, digits(300, scale=1)
 
 
 SEARCHES = {
@@ -348,7 +344,7 @@ def test_search_survives_a_killed_dask_worker(tmp_path):
     (joblib's ``scatter``), and stay there (the active memory manager stopped):
     otherwise joblib's Dask backend sends each to one worker, and data on a
     dead worker cannot be recovered."""
-    X, y = _digits()
+    X, y = digits(300, scale=1)
     splits = list(StratifiedKFold(3).split(X, y))
     search = GridSearchCV(
         make_pipeline(
