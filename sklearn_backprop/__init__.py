@@ -1,7 +1,7 @@
 """sklearn-backprop: scikit-learn compatible multilayer perceptrons trained by
 backpropagation written in plain NumPy."""
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0.dev1"
 
 from ._classifier import BackpropMLPClassifier  # noqa: E402
 from ._move import move_estimator_to  # noqa: E402

@@ -121,15 +121,21 @@ _MISSING = object()
 class _Commit:
     """What committing a plan replaced, to give it back if training fails.
 
-    Training changes only what the commit installed (new weights and history
-    lists, copies of the optimiser and schedule), so the values replaced are
-    untouched and a revert puts them back as they were before the call.
+    Training changes only what the commit installed (new weights, copies of
+    the optimiser and schedule), and appends to the history, so a revert puts
+    the replaced values back and cuts the history back to its length before
+    the call.
     """
 
     def __init__(self, estimator):
         self.estimator = estimator
         self.replaced = {
             name: estimator.__dict__.get(name, _MISSING) for name in _FIT_STATE
+        }
+        self.history_lengths = {
+            name: len(history)
+            for name in _HISTORY
+            if isinstance(history := self.replaced[name], list)
         }
 
     def revert(self):
@@ -139,6 +145,8 @@ class _Commit:
                 state.pop(name, None)
             else:
                 state[name] = value
+        for name, length in self.history_lengths.items():
+            del state[name][length:]
 
 
 class BaseBackpropMLP(
@@ -274,15 +282,16 @@ class BaseBackpropMLP(
         Bad input raises while planning, before anything is assigned. Once
         committed, a failure gives back what the commit replaced, so that the
         estimator is as it was before the call. A divergence is the exception
-        when training started afresh: the estimator then keeps the finite
-        weights of its last completed epoch (see :class:`DivergenceError`).
+        when the call drew the starting weights: the estimator then keeps the
+        finite weights of its last completed epoch (see
+        :class:`DivergenceError`).
         """
         plan = make_plan(self, X, y, sample_weight, **plan_arguments)
         commit = self._commit(plan)
         try:
             self._train(plan)
         except BaseException as exc:
-            if not (isinstance(exc, DivergenceError) and plan.fresh):
+            if not (isinstance(exc, DivergenceError) and plan.new_weights):
                 commit.revert()
             raise
         return self
@@ -309,17 +318,17 @@ class BaseBackpropMLP(
                 validation_scores_=None,
                 validation_loss_curve_=None,
                 best_validation_score_=None,
+                best_loss_=None,
                 _no_improvement_count=0,
                 _best=None,
             )
-        else:  # training appends to copies of the history
-            for name in _HISTORY:
-                history = getattr(self, name)
-                state[name] = None if history is None else list(history)
+        else:
             state["_best"] = plan.best
-        if plan.validation is not None and state["validation_scores_"] is None:
+        scores = state.get("validation_scores_", vars(self).get("validation_scores_"))
+        if plan.validation is not None and scores is None:
             state["validation_scores_"], state["validation_loss_curve_"] = [], []
-        if plan.optimizer is not None:
+        if plan.optimizer is not None or plan.fresh:
+            # A fresh 'lbfgs' fit has none: partial_fit then starts anew.
             state["_optimizer"], state["_schedule"] = plan.optimizer, plan.schedule
         self.__dict__.update(state)
         return commit
@@ -435,7 +444,7 @@ class BaseBackpropMLP(
                 )
         if self.early_stopping and self._best is not None:
             self._best.restore(params)  # keep the best epoch's weights
-        self.best_loss_ = None if self.early_stopping else self._best_loss()
+        self.best_loss_ = None if self.early_stopping else self._lowest_loss()
 
     def _diverged(self, loss_sum, params, workspace, last_batch):
         """Whether the epoch's loss, weights, or outputs are no longer finite.
@@ -549,7 +558,7 @@ class BaseBackpropMLP(
             raise self._divergence_error()
         objective.set_point(result.x)
         self.loss_ = float(result.fun)
-        self.best_loss_ = self._best_loss()
+        self.best_loss_ = self._lowest_loss()
         if result.status != CONVERGED and not result.stopped_by_callback:
             # A limit reached, or a line search that found no lower loss.
             warnings.warn(
@@ -587,9 +596,13 @@ class BaseBackpropMLP(
             self.validation_loss_curve_.append(val_loss)
             self.validation_scores_.append(val_score)
 
-    def _best_loss(self, before=0):
-        """The lowest training loss of the history (of all but its last
-        ``before`` entries); inf when there is none."""
+    def _lowest_loss(self, before=0):
+        """The lowest training loss of the history (before its last ``before``
+        entries), inf when there is none: ``best_loss_``, which training keeps
+        up to date, or after an early-stopping call (which sets it to None)
+        the minimum of ``loss_curve_``."""
+        if self.best_loss_ is not None:
+            return self.best_loss_
         losses = self.loss_curve_
         return min(losses[: len(losses) - before], default=np.inf)
 
@@ -616,10 +629,13 @@ class BaseBackpropMLP(
                 self._no_improvement_count = 0
             if improved:
                 self._best = Checkpoint(params)
-        elif self.loss_curve_[-1] > self._best_loss(before=1) - self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
+        lowest = self._lowest_loss(before=1)
+        if not early_stopping:
+            if self.loss_curve_[-1] > lowest - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+        self.best_loss_ = min(lowest, self.loss_curve_[-1])
         if not may_stop or self._no_improvement_count <= self.n_iter_no_change:
             return False
         monitored = "Validation score" if early_stopping else "Training loss"

@@ -7,8 +7,10 @@ weights and prepares the optimiser and its step schedule, in the namespace
 and on the device of the data. It reads the estimator (its parameters and
 what an earlier call fitted) and writes nothing to it: bad input raises here
 and loses nothing. The estimator then commits the plan (see
-``BaseBackpropMLP._commit``) and trains; the objects in the plan are new, or
-copies, so that training never changes what a failed call must give back.
+``BaseBackpropMLP._commit``) and trains; the weights, optimiser and schedule
+in the plan are new, or copies, so that training never changes what a failed
+call must give back. (The random generator is the estimator's own, which
+draws on: a failed call does not rewind it, as in scikit-learn.)
 """
 
 import copy
@@ -63,6 +65,7 @@ class FitPlan(NamedTuple):
     rng: np.random.RandomState
     features: dict | None  # n_features_in_ (and feature_names_in_) learnt, or None
     fresh: bool  # a new model: its history starts afresh
+    new_weights: bool  # its starting weights were drawn by this call
     incremental: bool  # partial_fit: one epoch
     sample_weight_given: bool
 
@@ -151,6 +154,7 @@ def make_plan(
         rng=rng,
         features=_learnt_features(validator) if reset else None,
         fresh=fresh,
+        new_weights=new_weights,
         incremental=incremental,
         sample_weight_given=sample_weight is not None,
     )

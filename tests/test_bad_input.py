@@ -389,3 +389,36 @@ def test_unfitted_model_raises_not_fitted_error():
     for method in ("predict", "predict_proba", "predict_log_proba"):
         with pytest.raises(NotFittedError):
             getattr(BackpropMLPClassifier(), method)(X)
+
+
+@ignore_convergence
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(),
+        dict(early_stopping=True, solver="adam"),
+        dict(solver="lbfgs"),
+        dict(class_weight="balanced", warm_start=True),
+    ],
+)
+def test_a_failed_call_gives_back_every_attribute_training_sets(params):
+    """What a fit sets is within what a failed call gives back (_FIT_STATE):
+    an attribute added to training but not there would escape the revert."""
+    from sklearn_backprop._base import _FIT_STATE
+
+    X, y = toy()
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(3,), max_iter=3, **params)
+    before = set(vars(clf))
+    clf.fit(X, y).fit(X, y)
+    if not params:  # partial_fit takes neither lbfgs, early_stopping, nor 'balanced'
+        clf.partial_fit(X, y)
+    set_by_training = set(vars(clf)) - before - {"_callback_fit_ctx"}
+    assert set_by_training <= set(_FIT_STATE), set_by_training - set(_FIT_STATE)
+    # and a failed call leaves every one of them as it was
+    state = {name: vars(clf)[name] for name in set_by_training}
+    lengths = {k: len(v) for k, v in state.items() if isinstance(v, list)}
+    with pytest.raises(ValueError):
+        clf.set_params(warm_start=True).fit(X, y, sample_weight=-np.ones(len(y)))
+    for name, value in state.items():
+        assert vars(clf)[name] is value, name
+    assert {k: len(vars(clf)[k]) for k in lengths} == lengths

@@ -223,3 +223,17 @@ def test_weights_assigned_before_any_fit_are_the_starting_point():
     clf.intercepts_ = [np.zeros(8), np.zeros(3)]
     with pytest.raises(ValueError, match="coefs_ and intercepts_ do not match"):
         clf.fit(X_MC, Y_MC)
+
+
+@ignore_convergence
+@pytest.mark.parametrize("learning_rate", ["constant", "one_cycle"])
+def test_partial_fit_after_a_fresh_lbfgs_fit_starts_a_new_optimizer(learning_rate):
+    # The velocity and the schedule's position of an earlier 'sgd' fit belong
+    # to weights that the 'lbfgs' fit replaced: partial_fit starts afresh.
+    params = dict(solver="sgd", learning_rate=learning_rate, max_iter=5)
+    clf = small(**params).fit(X_MC, Y_MC)
+    clf.set_params(solver="lbfgs").fit(X_MC, Y_MC)
+    clf.set_params(solver="sgd").partial_fit(X_MC, Y_MC)
+    reference = small(**params).set_params(solver="lbfgs").fit(X_MC, Y_MC)
+    reference.set_params(solver="sgd").partial_fit(X_MC, Y_MC)
+    assert_same_weights(clf, reference)

@@ -21,7 +21,7 @@ from _helpers import (
 )
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_backprop import BackpropMLPClassifier
+from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
 from sklearn_backprop._activations import ACTIVATIONS
 from sklearn_backprop._losses import LOSSES
 
@@ -329,3 +329,27 @@ def test_divergent_partial_fit_keeps_weights_from_before_the_call():
     assert_same_weights(clf, before)
     assert clf.n_iter_ == n_iter
     assert_finite_weights(clf)
+
+
+def test_divergent_fit_from_assigned_weights_keeps_them():
+    """Weights assigned by the user are a starting point like a fitted model's:
+    a fit from them that diverges gives them back, unfitted as before."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = X @ np.array([1.0, 2.0, 3.0])
+    reg = BackpropMLPRegressor(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate="constant",
+        learning_rate_init=10.0,
+        warm_start=True,
+        max_iter=50,
+        random_state=0,
+    )
+    reg.coefs_ = [np.full((3, 4), 0.1), np.full((4, 1), 0.1)]
+    reg.intercepts_ = [np.zeros(4), np.zeros(1)]
+    assigned = weights(reg)
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        reg.fit(X * 1e3, y * 1e3)
+    assert_same_weights(reg, assigned)
+    assert not hasattr(reg, "n_outputs_") and not hasattr(reg, "loss_curve_")
