@@ -74,9 +74,10 @@ def check_stochastic_solver(estimator):
     names the parameter.)
     """
     if estimator.solver == "lbfgs":
-        raise AttributeError(
-            "partial_fit is only available for the stochastic solvers 'sgd' and "
-            "'adam'; solver='lbfgs' trains on the full batch."
+        raise AttributeError(  # scikit-learn's words, then ours
+            "partial_fit is only available for stochastic optimizers. lbfgs is "
+            "not stochastic. The stochastic solvers are 'sgd' and 'adam'; "
+            "solver='lbfgs' trains on the full batch."
         )
     return True
 
@@ -408,7 +409,12 @@ class BaseBackpropMLP(
                 )
                 if self._diverged(loss_sum, params, workspace, minibatches.last_X):
                     self._optimizer, self._schedule = checkpoint.restore(params)
-                    raise self._divergence_error()
+                    if not self.early_stopping:
+                        raise self._divergence_error()
+                    # As scikit-learn's MLPs: the best epoch's weights, no error.
+                    self._warn_diverged_with_early_stopping()
+                    callbacks.close()
+                    break
                 validation = self._validation_figures(plan.validation)
             except KeyboardInterrupt:
                 self._optimizer, self._schedule = checkpoint.restore(params)
@@ -471,6 +477,9 @@ class BaseBackpropMLP(
     def _divergence_error(self):
         what = "epoch" if self.solver in STOCHASTIC_SOLVERS else "iteration"
         return DivergenceError(
+            # scikit-learn's words first, as its MLPs raise them; then ours.
+            "Solver produced non-finite parameter weights. The input data may "
+            "contain large values and need to be preprocessed. "
             f"The training loss or the network's outputs became infinite or NaN "
             f"in {what} {self.n_iter_ + 1}: the optimisation diverged. Lower "
             f"learning_rate_init (now {self.learning_rate_init}) or scale the "
@@ -479,6 +488,19 @@ class BaseBackpropMLP(
             "estimator keeps finite weights: those of its last completed "
             f"{what}, or with warm_start and partial_fit those from before the "
             "call."
+        )
+
+    def _warn_diverged_with_early_stopping(self):
+        warnings.warn(
+            f"The training loss or the network's outputs became infinite or NaN "
+            f"in epoch {self.n_iter_ + 1}: training stopped there, and with "
+            "early_stopping the estimator keeps the weights of its best epoch "
+            f"(best_validation_score_={self.best_validation_score_}), as "
+            "scikit-learn's MLPs do. Lower learning_rate_init (now "
+            f"{self.learning_rate_init}) or scale the inputs and, for "
+            "regression, the targets.",
+            ConvergenceWarning,
+            stacklevel=_caller_stacklevel(),
         )
 
     def _warn_interrupted(self):

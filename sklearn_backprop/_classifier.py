@@ -195,10 +195,13 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
         if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+            # scikit-learn's words (check_classification_targets), then ours.
             raise ValueError(
-                f"Unknown label type: {target_type!r}. {type(self).__name__} "
-                "supports binary, multiclass and multilabel-indicator targets, "
-                "not continuous or multiclass-multioutput ones."
+                f"Unknown label type: {target_type}. Maybe you are trying to fit "
+                "a classifier, which expects discrete classes on a regression "
+                f"target with continuous values. {type(self).__name__} supports "
+                "binary, multiclass and multilabel-indicator targets, not "
+                "continuous or multiclass-multioutput ones."
             )
         multilabel = target_type == "multilabel-indicator"
         if coding is None:
@@ -217,9 +220,10 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         elif classes is not None and not np.array_equal(
             np.unique(np.asarray(classes)), coding.classes
         ):
+            # scikit-learn's words (_check_partial_fit_first_call).
             raise ValueError(
-                f"classes={np.unique(classes).tolist()} is not the same as on "
-                f"the first call to partial_fit: {coding.classes.tolist()}."
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {coding.classes!r}"
             )
         if not multilabel:
             self._check_labels_known(y, coding.classes, call)
@@ -242,25 +246,29 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
         return learnt
 
     def _check_labels_known(self, y, classes, call):
+        # Where scikit-learn's MLPClassifier has an error of its own, its words
+        # come first, then ours.
         labels = np.unique(y)
         if call == "warm_start" and not np.array_equal(labels, classes):
             raise ValueError(
-                "warm_start can only be used where y has the same classes as "
-                f"in the previous call to fit: previously {classes.tolist()}, "
-                f"y has {labels.tolist()}."
+                "warm_start can only be used where `y` has the same classes as "
+                f"in the previous call to fit. Previously got {classes}, `y` has "
+                f"{labels}. Fit without warm_start to learn other classes."
             )
         unseen = np.setdiff1d(labels, classes)
-        if unseen.size:
-            hint = (
-                "; pass every label in `classes` on the first call to partial_fit"
-                if call == "partial_fit"
-                else ""
-            )
-            name = "y_val" if call == "y_val" else "y"
-            raise ValueError(
-                f"{name} contains labels {unseen.tolist()} that are not in "
-                f"classes_ {classes.tolist()}{hint}."
-            )
+        if not unseen.size:
+            return
+        unknown = (
+            f"contains labels {unseen.tolist()} that are not in classes_ "
+            f"{classes.tolist()}"
+        )
+        if call != "partial_fit":
+            raise ValueError(f"{'y_val' if call == 'y_val' else 'y'} {unknown}.")
+        raise ValueError(
+            f"`y` has classes not in `self.classes_`. `self.classes_` has "
+            f"{classes}. 'y' has {labels}. y {unknown}; pass every label in "
+            "`classes` on the first call to partial_fit."
+        )
 
     def _class_weights(self, y, coding):
         """Weight of each class of ``coding`` from ``class_weight``, or None.

@@ -341,10 +341,17 @@ def _hold_out(estimator, X, y, Y, weights, coding, rng, backend):
     """
     n_samples = X.shape[0]
     n_held = int(np.ceil(estimator.validation_fraction * n_samples))
-    if not 1 <= n_held < n_samples:
+    if n_held < 2:  # scikit-learn's words, then ours
         raise ValueError(
-            "early_stopping needs at least one training and one validation "
-            f"sample; got {n_samples} samples with validation_fraction="
+            "The validation set is too small. Increase 'validation_fraction' or "
+            f"the size of your dataset. early_stopping holds out {n_held} of "
+            f"{n_samples} samples (validation_fraction="
+            f"{estimator.validation_fraction}) and needs at least 2 to score."
+        )
+    if n_held >= n_samples:
+        raise ValueError(
+            "early_stopping needs at least one training and two validation "
+            f"samples; got {n_samples} samples with validation_fraction="
             f"{estimator.validation_fraction}."
         )
     stratify = coding.stratify(y)

@@ -32,11 +32,17 @@ class InconsistentVersionWarning(UserWarning):
         )
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(ValueError, FloatingPointError):
     """Training stopped because the loss became infinite or NaN.
 
     Raised by ``fit`` and ``partial_fit`` when the optimisation diverges,
     typically because the learning rate is too large for unscaled inputs. The
     estimator keeps finite weights: those of its last completed epoch, or with
     ``warm_start`` and ``partial_fit`` the weights it had before the call.
+    With ``early_stopping``, a diverging fit is not an error: it ends on the
+    weights of its best epoch, with a ``ConvergenceWarning``.
+
+    It is a :class:`ValueError`, as scikit-learn's MLPs raise when training
+    produces non-finite weights (its message begins with theirs), and a
+    :class:`FloatingPointError`.
     """

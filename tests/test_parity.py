@@ -23,11 +23,13 @@ from sklearn.datasets import (
     load_iris,
     make_classification,
     make_friedman1,
+    make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.multiclass import check_classification_targets
 from threadpoolctl import threadpool_limits
 
 from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
@@ -663,3 +665,112 @@ def test_lbfgs_score_in_the_same_range(sk_class, our_class):
     sk_score = sk.fit(X_train, y_train).score(X_test, y_test)
     ours_score = ours.fit(X_train, y_train).score(X_test, y_test)
     assert abs(ours_score - sk_score) <= LBFGS_MARGIN[sk_class], (sk_score, ours_score)
+
+
+# ---------------------------------------------------------------------------
+# Issue 22: divergence, tiny validation sets and error texts, side by side
+# ---------------------------------------------------------------------------
+SK_DIVERGENCE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+def test_divergence_is_scikit_learns_value_error():
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.uniform(size=10)
+    sk, ours = make_pair(MLPRegressor, BackpropMLPRegressor)
+    errors = []
+    for est in (sk, ours):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn's overflow warnings
+            with pytest.raises(ValueError) as error:
+                est.fit(X, y)
+        errors.append(error.value)
+    assert str(errors[0]) == SK_DIVERGENCE
+    assert str(errors[1]).startswith(SK_DIVERGENCE)
+    assert isinstance(errors[1], FloatingPointError)  # DivergenceError, as before
+    # Ours keeps the finite weights of its last completed epoch.
+    assert all(np.all(np.isfinite(w)) for w in ours.coefs_ + ours.intercepts_)
+
+
+def test_divergence_with_early_stopping_keeps_the_best_epoch():
+    # scikit-learn 1.9 fits without an error (its issue 29504) and keeps the
+    # best validation weights; ours stops at the divergence, warns, and keeps
+    # the same weights.
+    sk, ours = make_pair(
+        MLPRegressor,
+        BackpropMLPRegressor,
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1,
+        max_iter=20,
+        early_stopping=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk.fit(X_IRIS, Y_IRIS)
+    with pytest.warns(ConvergenceWarning, match="best epoch"):
+        ours.fit(X_IRIS, Y_IRIS)
+    assert ours.n_iter_ < 20 == sk.n_iter_
+    assert ours.best_validation_score_ == pytest.approx(
+        sk.best_validation_score_, rel=1e-9
+    )
+    assert_allclose(ours.predict(X_IRIS), sk.predict(X_IRIS), rtol=1e-9)
+    assert np.isfinite(ours.score(X_IRIS, Y_IRIS))
+
+
+@pytest.mark.parametrize("n_samples", [2, 10])
+def test_a_validation_set_too_small_to_score_is_refused(n_samples):
+    X, y = make_regression(n_samples=n_samples, n_features=5, random_state=0)
+    messages = []
+    for est in make_pair(MLPRegressor, BackpropMLPRegressor, early_stopping=True):
+        with pytest.raises(ValueError, match="validation set is too small") as error:
+            est.fit(X, y)
+        messages.append(str(error.value))
+    assert messages[1].startswith(messages[0])
+
+
+def _messages_of(call, *estimators):
+    """The message each estimator's ``call`` raises, scikit-learn's first
+    (for a method that ``available_if`` hides, the message of its check)."""
+    messages = []
+    for est in estimators:
+        with pytest.raises((ValueError, AttributeError)) as error:
+            call(est)
+        messages.append(str(error.value.__cause__ or error.value))
+    return messages
+
+
+@ignore_convergence
+def test_error_texts_begin_with_scikit_learns():
+    X, y = X_IRIS, Y_IRIS
+    # A warm-started fit with other classes.
+    pair = make_pair(MLPClassifier, BackpropMLPClassifier, warm_start=True, max_iter=2)
+    for est in pair:
+        est.fit(X, y)
+    sk, ours = _messages_of(lambda est: est.fit(X[y < 2], y[y < 2]), *pair)
+    assert ours.startswith(sk), (sk, ours)
+    # partial_fit: labels outside the classes of the first call, then other
+    # classes passed again.
+    pair = make_pair(MLPClassifier, BackpropMLPClassifier, max_iter=2)
+    for est in pair:
+        est.partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
+    sk, ours = _messages_of(lambda est: est.partial_fit(X, y), *pair)
+    assert ours.startswith(sk), (sk, ours)
+    sk, ours = _messages_of(lambda est: est.partial_fit(X, y, classes=[0, 2]), *pair)
+    assert ours.startswith(sk), (sk, ours)
+    # partial_fit with L-BFGS, and continuous targets for a classifier.
+    pair = make_pair(MLPClassifier, BackpropMLPClassifier, solver="lbfgs")
+    sk, ours = _messages_of(lambda est: est.partial_fit(X, y), *pair)
+    assert ours.startswith(sk), (sk, ours)
+    # MLPClassifier's message for continuous targets is unique_labels' (the
+    # targets' repr); ours is that of scikit-learn's other classifiers.
+    sk, ours = _messages_of(
+        check_classification_targets,
+        X[:, 0],
+    ) + _messages_of(lambda est: est.fit(X, X[:, 0]), BackpropMLPClassifier())
+    assert ours.startswith(sk), (sk, ours)
