@@ -40,6 +40,7 @@ from ._array_api import (
     copy_array,
     copy_with_arrays,
     float_value,
+    get_namespace,
     input_namespace,
     library_name,
     to_numpy,
@@ -739,15 +740,21 @@ class BaseBackpropMLP(
         check_is_fitted(self)
         backend = backend_for(self.coefs_[0])
         if not backend.holds(X):
+            given = library_name(get_namespace(X))
+            if input_namespace(X) is not get_namespace(X):
+                # Without dispatch, validation would turn X into NumPy.
+                given += " arrays, which scikit-learn's array_api_dispatch (off)"
+                given += " would convert to NumPy"
+            else:
+                given += f" arrays on device {getattr(X, 'device', None)}"
             raise ValueError(
                 f"Inputs passed to {type(self).__name__}.{method}() must use the "
                 "same namespace and the same device as those passed to fit(): "
                 f"fitted on {library_name(backend.xp)} arrays on device "
-                f"{backend.device}, got {library_name(input_namespace(X))} "
-                f"arrays on device {getattr(X, 'device', None)}. Move the data "
-                "to the model's namespace and device (with scikit-learn's "
-                "array_api_dispatch on), or the model to the data's with "
-                "sklearn_backprop.move_estimator_to."
+                f"{backend.device}, got {given}. Move the data to the model's "
+                "namespace and device and switch array_api_dispatch on "
+                "(sklearn.set_config(array_api_dispatch=True)), or move the "
+                "model to the data's with sklearn_backprop.move_estimator_to."
             )
         # Values beyond float32's range become inf in the cast, which the
         # finiteness check then reports clearly; the cast itself stays quiet.

@@ -31,11 +31,13 @@ def move_estimator_to(estimator, xp, device=None):
     weights where the training data were (a GPU, say), and predicts from
     arrays there. This function moves it: to NumPy, to pickle it and serve it
     on a machine without a GPU or without PyTorch; or from NumPy to a GPU, to
-    predict there or to continue training there with ``partial_fit`` or
-    ``warm_start``. It moves the weights (``coefs_``, ``intercepts_``) and the
-    optimiser's state, so that training continues exactly where it stopped;
-    ``classes_`` and the training history stay NumPy arrays and lists, as in
-    every fitted model. The estimator itself is left unchanged.
+    predict there or to continue training there. It moves the weights
+    (``coefs_``, ``intercepts_``), the optimiser's state and the
+    early-stopping checkpoint, so that ``partial_fit`` continues exactly where
+    training stopped (a warm-started ``fit`` starts a new optimiser from the
+    weights, as in scikit-learn); ``classes_`` and the training history stay
+    NumPy arrays and lists, as in every fitted model. The estimator itself is
+    left unchanged.
 
     Parameters
     ----------

@@ -162,10 +162,12 @@ def fit_out_of_core(
     over every call it makes, ``epochs`` times the number of blocks, so that
     the step rises and falls once over the whole training, as in :meth:`fit`
     with ``max_iter=epochs`` (``max_iter`` itself is left as it was): for a
-    new estimator, for one whose cycle has ended (after a :meth:`fit`, or a
-    previous ``fit_out_of_core``), and for one whose optimiser starts afresh
-    (data of another dtype). Only an estimator stopped in the middle of a
-    cycle by the caller's own ``partial_fit`` calls continues that cycle.
+    new estimator, for one whose cycle has ended (after a :meth:`fit` that
+    ran its whole cycle, or a previous ``fit_out_of_core``), and for one whose
+    optimiser starts afresh (data of another dtype). An estimator stopped in
+    the middle of a cycle continues that cycle: by the caller's own
+    ``partial_fit`` calls, or by a :meth:`fit` that stopped before its end
+    (by ``tol``, a callback, or Ctrl-C).
 
     The block order is a coarser shuffle than a permutation of all the rows:
     a minibatch only ever mixes rows of one block. When the blocks are alike

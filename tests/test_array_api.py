@@ -144,6 +144,50 @@ def test_predicting_with_another_namespace_is_a_clear_error(name, device):
             model.predict(X)
 
 
+@pytest.mark.parametrize("name, device", NAMESPACES)
+def test_predicting_without_dispatch_says_that_dispatch_is_off(name, device):
+    X, y = _data(ESTIMATORS[0], "float32")
+    X_there = as_array(name, device, X)
+    with config_context(array_api_dispatch=True):
+        model = clone(ESTIMATORS[0]).fit(X_there, y)
+    with pytest.raises(ValueError, match=r"array_api_dispatch \(off\).*set_config"):
+        model.predict(X_there)
+
+
+@pytest.mark.parametrize("name, device", NAMESPACES)
+@pytest.mark.parametrize("dispatch", [True, False])
+def test_training_on_other_arrays_moves_every_array_of_the_model(
+    name, device, dispatch
+):
+    """Everything follows X: a model fitted elsewhere, trained on NumPy
+    arrays by partial_fit or a warm-started fit, moves its weights, its
+    optimiser's state and its early-stopping checkpoint to NumPy, never half
+    of them; it then predicts from NumPy arrays, and says so to the others."""
+    X, y = _data(ESTIMATORS[0], "float32")
+    X_there = as_array(name, device, X)
+    for model in (
+        clone(ESTIMATORS[0]).set_params(solver="adam"),
+        clone(ESTIMATORS[2]).set_params(warm_start=True),  # early stopping
+    ):
+        with config_context(array_api_dispatch=True):
+            model.fit(X_there, y)
+            arrays = model._device_arrays()
+            assert {library_of(array) for array in arrays} == {name}
+        with config_context(array_api_dispatch=dispatch):
+            if model.early_stopping:
+                model.fit(X, y)
+            else:
+                model.partial_fit(X, y)
+            arrays = model._device_arrays()
+            assert len(arrays) >= 4 and all(
+                isinstance(array, np.ndarray) for array in arrays
+            )
+            assert model.predict(X).shape == y.shape
+        with config_context(array_api_dispatch=True):
+            with pytest.raises(ValueError, match=f"got {name} arrays"):
+                model.predict(X_there)
+
+
 # The ways a PyTorch tensor's values reach Python, and the ways host values
 # become a tensor: on a GPU each one waits for the device (a synchronisation).
 _TORCH_READS = ("__bool__", "__float__", "__int__", "__index__", "item", "tolist")

@@ -630,3 +630,67 @@ def test_constants_the_pages_name():
     notebook_test = (ROOT / "tests" / "test_notebook.py").read_text(encoding="utf-8")
     assert "atol=1e-12" in notebook_test
     stated("notebook_to_code.rst", "gives the notebook's weights to :math:`10^{-12}`")
+
+
+# ---------------------------------------------------------------------------
+# Pages that quote the benchmark's reports (issue 22): the figures are those
+# of the committed run, so that a new run with other figures names the pages.
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _report_rows(name):
+    """The rows of the markdown tables of ``benchmarks/results/<name>``."""
+    lines = (RESULTS / name).read_text(encoding="utf-8").splitlines()
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in lines
+        if line.startswith("|") and not line.startswith("|---")
+    ]
+
+
+def test_scaling_page_quotes_the_search_benchmark():
+    medians = [
+        float(row[2].split()[0])
+        for row in _report_rows("search.md")
+        if row[0].startswith(("`n_jobs=1`", "joblib", "Dask", "Ray"))
+    ]
+    assert len(medians) == 4, medians
+    one, loky, dask, ray = (f"{median:.1f} s" for median in medians)
+    stated("scaling.rst", f"took {one} with ``n_jobs=1``, {loky} with loky's")
+    stated("scaling.rst", f"{dask} on a Dask")
+    stated("scaling.rst", f"{ray} on a local Ray")
+
+
+def test_pages_quote_the_defaults_benchmark():
+    (row,) = [
+        row
+        for row in _report_rows("defaults.md")
+        if row[0] == "`BackpropMLPClassifier(random_state=seed)`"
+    ]
+    worst, median = (value.strip(" %") for value in row[5].split("/"))
+    performance = " ".join((ROOT / "docs" / "performance.rst").read_text().split())
+    assert f"{worst}-98.39 % test accuracy (median {median} %" in performance
+    assert f"in {row[3]} s, on a 2-core Intel Xeon machine" in performance
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"reaches {worst}-98.39 % (median {median} %, seeds 0-3)" in readme
+    assert f"({row[3]} s against" in readme
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_differences_page_states_the_contracts_it_tests():
+    # The validation set of early stopping: fewer than 2 samples is refused.
+    stated("differences.rst", "a held-out validation set of fewer than 2 samples")
+    X = np.arange(20.0).reshape(10, 2)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        BackpropMLPRegressor(early_stopping=True).fit(X, np.arange(10.0))
+    BackpropMLPRegressor(early_stopping=True, max_iter=2).fit(
+        np.arange(40.0).reshape(20, 2) / 40, np.arange(20.0) / 20
+    )  # 2 held out: scored
+    # DivergenceError is both kinds of error.
+    from sklearn_backprop.exceptions import DivergenceError
+
+    assert issubclass(DivergenceError, ValueError)
+    assert issubclass(DivergenceError, FloatingPointError)
+    stated(
+        "differences.rst", "(a :class:`ValueError` and a :class:`FloatingPointError`)"
+    )

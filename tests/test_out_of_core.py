@@ -192,6 +192,21 @@ def test_one_cycle_stopped_mid_cycle_by_the_caller_continues(recorded_steps):
     assert recorded_steps == pytest.approx(expected, rel=1e-12)
 
 
+def test_one_cycle_of_a_fit_stopped_early_continues(recorded_steps):
+    # A fit that the tol rule stopped after 4 of its 12 epochs left its cycle
+    # in the middle: fit_out_of_core continues that cycle (documented).
+    X, y = lazy_data(n_blocks=5, rows=200, n_features=20)
+    X_np, y_np = dask.compute(X, y)
+    clf = small_classifier(batch_size=200, max_iter=12, tol=1e3, n_iter_no_change=2)
+    clf.fit(X_np, y_np)
+    assert clf.n_iter_ == 4
+    recorded_steps.clear()
+    fit_out_of_core(clf, X, y, epochs=1, shuffle_blocks=False)
+    # Blocks of 200 rows: one minibatch each, epochs 5 to 9 of the cycle of 12.
+    expected = _steps.expected_steps(0.6, 12, 0.1, 1, range(4, 9))
+    assert recorded_steps == pytest.approx(expected, rel=1e-12)
+
+
 def test_a_failed_first_call_leaves_the_cycle_as_it_was():
     X, y = lazy_data(n_blocks=3, rows=100, n_features=12)
     clf = fit_out_of_core(small_classifier(), X, y, classes=range(10))
