@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import __version__
 from ._classifier import BackpropMLPClassifier
+from ._display import TrainingCurvesDisplay
 from .datasets import (
     MNIST_ENV_VAR,
     MNIST_SHA256,
@@ -271,30 +272,18 @@ def history(clf):
     return records
 
 
-def curves_figure(records, title):
-    """Loss and accuracy per epoch (training and test), epochs as whole numbers."""
+def curves_figure(clf, title):
+    """The loss and accuracy of every epoch, training and test, drawn by
+    :class:`~sklearn_backprop.TrainingCurvesDisplay` on matplotlib's Agg
+    backend (the job writes a PNG; it opens no window)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    epochs = [r["epoch"] for r in records]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-        ax.plot(epochs, [r[key] for r in records], marker="o", label="training")
-        if "test_" + key in records[0]:
-            ax.plot(
-                epochs, [r["test_" + key] for r in records], marker="o", label="test"
-            )
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    display = TrainingCurvesDisplay.from_estimator(
+        clf, validation_label="test", title=title
+    )
+    display.figure_.tight_layout()
+    return display.figure_
 
 
 def new_run_folder(output):
@@ -376,7 +365,7 @@ def main(argv=None):
     written = ["model.joblib", "history.json"]
     epochs = f"{clf.n_iter_} epoch{'s' if clf.n_iter_ != 1 else ''}"
     try:
-        figure = curves_figure(records, f"{data.name}: {epochs}")
+        figure = curves_figure(clf, f"{data.name}: {epochs}")
         figure.savefig(folder / "curves.png", dpi=100)
         written.append("curves.png")
     except ImportError:

@@ -359,6 +359,26 @@ def _length_message(name, length, n_samples):
     return f"{name} has {length} rows but X has {n_samples}; they must match."
 
 
+class _Clock:
+    """What ``prefetch='auto'`` compares: wall time and this thread's CPU time.
+
+    ``_Prefetcher`` reads them from the module's ``_CLOCK``, so that a test
+    can put a clock whose time passes only when its fake loads say so, and
+    check the decision whatever else the machine is doing.
+    """
+
+    @staticmethod
+    def wall():
+        return time.perf_counter()
+
+    @staticmethod
+    def cpu():
+        return time.thread_time()
+
+
+_CLOCK = _Clock()
+
+
 class _Prefetcher:
     """The results of ``load(i)`` for ``i`` in ``plan``, computed ahead.
 
@@ -418,9 +438,10 @@ class _Prefetcher:
             return result
         if not self._auto:
             return self._load(next(self._plan))
-        wall, cpu = time.perf_counter(), time.thread_time()
+        clock = _CLOCK
+        wall, cpu = clock.wall(), clock.cpu()
         result = self._load(next(self._plan))
-        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        wall, cpu = clock.wall() - wall, clock.cpu() - cpu
         self._n_loaded += 1
         self._waiting_streak = self._waiting_streak + 1 if cpu < 0.5 * wall else 0
         if self._waiting_streak == self.AUTO_STREAK:

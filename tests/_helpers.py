@@ -1,6 +1,9 @@
 """Helpers that many test modules share: small data sets, copies and
 comparisons of weights, and the mark that silences ConvergenceWarning."""
 
+import importlib
+import os
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -100,3 +103,32 @@ def fitted_toy(**params):
     X, y = toy()
     defaults = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
     return BackpropMLPClassifier(**(defaults | params)).fit(X, y), X, y
+
+
+# Optional back-ends and where to get them. Without one, its tests skip with
+# this one-line reason; where SKLEARN_BACKPROP_REQUIRE_BACKENDS is set (CI sets
+# it, and CI installs every one of them), its absence fails them instead.
+BACKENDS = {
+    "torch": "needs PyTorch: pip install torch (any build; the CPU one is "
+    "lighter: --index-url https://download.pytorch.org/whl/cpu)",
+    "ray": 'needs the ray extra: pip install "sklearn-backprop[ray]"',
+    "dask": 'needs the dask extra: pip install "sklearn-backprop[dask]"',
+    "distributed": 'needs the dask extra: pip install "sklearn-backprop[dask]"',
+    "skl2onnx": 'needs the onnx extra: pip install "sklearn-backprop[onnx]"',
+    "onnxruntime": 'needs the onnx extra: pip install "sklearn-backprop[onnx]"',
+}
+REQUIRE_BACKENDS = "SKLEARN_BACKPROP_REQUIRE_BACKENDS"
+
+
+def backends_required():
+    """Whether a missing optional back-end fails its tests (CI) rather than
+    skipping them."""
+    return bool(os.environ.get(REQUIRE_BACKENDS))
+
+
+def optional_backend(name):
+    """The module ``name``: imported, or its tests skipped with a one-line
+    reason (failed where back-ends are required)."""
+    if backends_required():
+        return importlib.import_module(name)
+    return pytest.importorskip(name, reason=BACKENDS[name])

@@ -1,11 +1,14 @@
-"""The array libraries that the array API tests run on, besides NumPy: those
-installed here (PyTorch on the CPU, array-api-strict) and, marked ``gpu``
+"""The array libraries that the array API tests run on, besides NumPy:
+PyTorch on the CPU and array-api-strict (the test extra), and, marked ``gpu``
 (deselected by default; ``benchmarks/gpu.sh`` runs them), PyTorch on CUDA and
-CuPy. A GPU test on a machine without them fails: it is never skipped."""
+CuPy. Without PyTorch, its tests skip with a one-line reason (and fail where
+the back-ends are required, in CI); a GPU test on a machine without them
+fails: it is never skipped."""
 
 import importlib
 
 import pytest
+from _helpers import BACKENDS, backends_required
 
 from sklearn_backprop._base import _ARRAY_API_AVAILABLE
 
@@ -26,11 +29,13 @@ def namespace_params():
     dispatch (before 1.9), only NumPy's own tests then."""
     if not _ARRAY_API_AVAILABLE:
         return []
-    params = [
-        pytest.param(name, device, id=f"{name}-{device}")
-        for name, device in HERE
-        if _installed(name)
-    ]
+    params = []
+    for name, device in HERE:
+        if _installed(name) or backends_required():
+            params.append(pytest.param(name, device, id=f"{name}-{device}"))
+        else:
+            skip = pytest.mark.skip(reason=BACKENDS.get(name, f"needs {name}"))
+            params.append(pytest.param(name, device, id=f"{name}-{device}", marks=skip))
     params += [
         pytest.param(name, device, id=f"{name}-{device}", marks=pytest.mark.gpu)
         for name, device in ON_GPU

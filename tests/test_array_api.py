@@ -10,6 +10,7 @@ the namespace of X.
 
 import numpy as np
 import pytest
+from _helpers import optional_backend
 from _namespaces import as_array, library_of, namespace_params
 from numpy.testing import assert_allclose
 from sklearn import clone, config_context
@@ -236,7 +237,7 @@ def test_no_device_traffic_per_minibatch(monkeypatch, estimator):
     the device, and nothing is copied to it per minibatch: reads and copies
     are once per epoch whatever the number of minibatches (counted on
     PyTorch's CPU tensors, where each would synchronise a GPU)."""
-    torch = pytest.importorskip("torch")
+    torch = optional_backend("torch")
     X, y = _data(estimator, "float32")
     X_torch = torch.asarray(X)
     count = _count_host_traffic(monkeypatch, torch)

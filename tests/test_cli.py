@@ -9,9 +9,10 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
 
 import sklearn_backprop
-from sklearn_backprop import _cli, datasets
+from sklearn_backprop import BackpropMLPClassifier, _cli, datasets
 from sklearn_backprop._progress import EpochProgressBar
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -98,11 +99,11 @@ def test_the_data_is_recorded_with_its_checksums(tmp_path):
 
 
 def test_curves_have_whole_epochs_and_call_the_test_set_test():
-    records = [
-        {"epoch": e, "loss": 1 / e, "accuracy": 0.5, "test_loss": 1, "test_accuracy": 0}
-        for e in range(1, 6)
-    ]
-    figure = _cli.curves_figure(records, "digits: 5 epochs")
+    X, y = load_digits(return_X_y=True)
+    clf = BackpropMLPClassifier(max_iter=5, random_state=0)
+    clf.fit(X[:300] / 16, y[:300], X_val=X[300:400] / 16, y_val=y[300:400])
+    figure = _cli.curves_figure(clf, "digits: 5 epochs")
+    assert figure._suptitle.get_text() == "digits: 5 epochs"
     for ax in figure.axes:
         ticks = [t for t in ax.get_xticks() if 1 <= t <= 5]
         assert ticks and all(float(t).is_integer() for t in ticks)

@@ -3,9 +3,11 @@
 import inspect
 import re
 import warnings
+from unittest import SkipTest
 
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import check_estimator, estimator_checks_generator
 
 from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
@@ -79,6 +81,30 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+@pytest.fixture
+def cuda_checks_skip_without_a_gpu(monkeypatch):
+    """Make scikit-learn's array API checks skip PyTorch on CUDA where CUDA
+    cannot run.
+
+    scikit-learn skips them only when PyTorch was built without CUDA. The
+    package index's default PyTorch is the CUDA build: on a machine without
+    an NVIDIA driver, its checks would crash (``torch.AcceleratorError: CUDA
+    driver version is insufficient``) instead of skipping. They skip with
+    scikit-learn's own reason, as on a CPU build.
+    """
+    original = estimator_checks._array_api_for_tests
+
+    def array_api_for_tests(array_namespace, device_name=None, dtype_name=None):
+        if array_namespace == "torch" and device_name == "cuda":
+            torch = pytest.importorskip("torch")
+            if not torch.cuda.is_available():
+                raise SkipTest("PyTorch test requires cuda, which is not available")
+        return original(array_namespace, device_name, dtype_name)
+
+    monkeypatch.setattr(estimator_checks, "_array_api_for_tests", array_api_for_tests)
+
+
+@pytest.mark.usefixtures("cuda_checks_skip_without_a_gpu")
 @pytest.mark.parametrize(
     "estimator", [BackpropMLPClassifier(), BackpropMLPRegressor()], ids=repr
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import optional_backend
 
 from sklearn_backprop._base import _ARRAY_API_AVAILABLE
 
@@ -27,7 +28,7 @@ def _gpu_benchmark():
 
 
 def test_the_gpu_benchmark_runs_every_contender_on_the_cpu(tmp_path):
-    pytest.importorskip("torch")
+    optional_backend("torch")
     gpu = _gpu_benchmark()
     rng = np.random.default_rng(0)
     # Two blobs per class in 784 dimensions: enough for every contender to

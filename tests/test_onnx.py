@@ -16,14 +16,13 @@ import sys
 
 import numpy as np
 import pytest
+from _helpers import optional_backend
 from numpy.testing import assert_allclose, assert_array_equal
 
-# The onnx extra (pip install "sklearn-backprop[onnx]"); CI installs it, so
-# these never skip there.
-pytest.importorskip("skl2onnx", reason='needs the onnx extra: "sklearn-backprop[onnx]"')
-ort = pytest.importorskip(
-    "onnxruntime", reason='needs the onnx extra: "sklearn-backprop[onnx]"'
-)
+# The onnx extra (pip install "sklearn-backprop[onnx]"); CI installs it, and
+# requires it: these never skip there.
+optional_backend("skl2onnx")
+ort = optional_backend("onnxruntime")
 
 from skl2onnx import to_onnx  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402

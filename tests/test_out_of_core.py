@@ -6,16 +6,15 @@ and how much memory training held at its peak (traced by tracemalloc, which
 counts NumPy's buffers): a few blocks, never the array.
 """
 
-import os
 import subprocess
 import sys
 import threading
-import time
 import tracemalloc
 
 import _steps
 import numpy as np
 import pytest
+from _helpers import optional_backend
 from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import SGDClassifier, SGDRegressor
@@ -25,14 +24,10 @@ from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
 
 # The dask extra (pip install "sklearn-backprop[dask]"). CI installs it: there
 # a missing Dask fails these tests instead of skipping them.
-if os.environ.get("CI"):
-    import dask
-else:
-    dask = pytest.importorskip(
-        "dask", reason='needs the dask extra: "sklearn-backprop[dask]"'
-    )
+dask = optional_backend("dask")
 import dask.array as da  # noqa: E402
 
+import sklearn_backprop.dask as dask_module  # noqa: E402
 from sklearn_backprop.dask import fit_out_of_core  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -267,27 +262,34 @@ def test_empty_blocks_are_skipped():
 
 class TimelineRecorder(BaseEstimator):
     """Records, in ``events``, when each block's training starts and ends; a
-    block is named by the first value of its X. Training sleeps ``seconds``."""
+    block is named by the first value of its X. With ``wait_for_next`` (a
+    dict of threading.Event by block), training a block waits until the next
+    block's load has started: training and the prefetch overlap by
+    construction, not by the machine's speed."""
 
-    def __init__(self, events, seconds=0.15):
+    def __init__(self, events, wait_for_next=None):
         self.events = events
-        self.seconds = seconds
+        self.wait_for_next = wait_for_next
 
     def partial_fit(self, X, y=None, classes=None):
         block = int(X[0, 0])
         self.events.append(("fit", block))
-        time.sleep(self.seconds)
+        started = (self.wait_for_next or {}).get(block + 1)
+        if started is not None:
+            # A guard against a hang, never reached when prefetching works.
+            assert started.wait(timeout=60), f"block {block + 1} never loaded"
         self.events.append(("fitted", block))
         return self
 
 
 def timeline_data(events, load, n_blocks=6):
     """A lazy (n_blocks * 4, 2) array whose block i is filled with i; making a
-    block logs ("load", i) and runs ``load()`` (a wait or CPU work)."""
+    block logs ("load", i, the loading thread's name), then runs
+    ``load(i)``."""
 
     def make(index):
-        events.append(("load", index))
-        load()
+        events.append(("load", index, threading.current_thread().name))
+        load(index)
         return np.full((4, 2), float(index))
 
     blocks = [
@@ -297,63 +299,86 @@ def timeline_data(events, load, n_blocks=6):
     return da.concatenate(blocks), np.zeros(4 * n_blocks)
 
 
-def loaded_ahead(events):
-    """The blocks whose loading started before the previous block had trained
-    (blocks are visited in order: shuffle_blocks=False)."""
-    position = {event: index for index, event in enumerate(events)}
+def prefetched(events):
+    """The blocks loaded by the background thread of ``prefetch``."""
     return [
-        block
-        for kind, block in events
-        if kind == "load"
-        and block > 0
-        and position[kind, block] < position["fitted", block - 1]
+        event[1]
+        for event in events
+        if event[0] == "load" and event[2].startswith("sklearn_backprop-prefetch")
     ]
 
 
-def _busy(seconds):
-    end = time.thread_time() + seconds  # this thread's CPU time: no waiting
-    while time.thread_time() < end:
-        pass
+class FakeClock:
+    """A clock whose time passes only when a fake load says so: ``wall`` and
+    ``cpu`` seconds per load (``load`` below), whatever the machine does."""
+
+    def __init__(self, wall_per_load, cpu_per_load):
+        self.per_load = wall_per_load, cpu_per_load
+        self.now = [0.0, 0.0]  # wall, this thread's CPU
+
+    def wall(self):
+        return self.now[0]
+
+    def cpu(self):
+        return self.now[1]
+
+    def load(self, index):
+        self.now = [now + step for now, step in zip(self.now, self.per_load)]
 
 
 @pytest.mark.parametrize(
-    "load, expected_ahead",
+    "wall, cpu, expected",
     [
-        # Loading waits (storage, network): prefetching starts after the two
-        # probes, so block 2 is computed while block 1 trains, and so on.
-        (lambda: time.sleep(0.05), [2, 3, 4, 5]),
-        # Loading computes: every block is loaded just before it trains.
-        (lambda: _busy(0.05), []),
+        # Loading waits (storage, network): 90 % of each load's wall time off
+        # the CPU. After two such loads, timed in this thread, prefetching
+        # starts: blocks 2 to 5 are computed in the background.
+        (0.05, 0.005, [2, 3, 4, 5]),
+        # Loading computes: every block is loaded in this thread.
+        (0.05, 0.05, []),
+        # Half of the time waiting is not enough (the rule: less than half
+        # of the wall time on the CPU).
+        (0.05, 0.025, []),
     ],
-    ids=["waiting", "computing"],
+    ids=["waiting", "computing", "half-waiting"],
 )
-def test_auto_prefetches_only_when_loading_waits(load, expected_ahead, capsys):
+def test_auto_prefetches_only_when_loading_waits(
+    monkeypatch, wall, cpu, expected, capsys
+):
+    clock = FakeClock(wall, cpu)
+    monkeypatch.setattr(dask_module, "_CLOCK", clock)
     events = []
-    X, y = timeline_data(events, load)
+    X, y = timeline_data(events, clock.load)
     fit_out_of_core(TimelineRecorder(events), X, y, shuffle_blocks=False, verbose=1)
-    assert [block for kind, block in events if kind == "fitted"] == list(range(6))
-    # Blocks 0 and 1 are loaded and timed in this thread; after two loads
-    # that waited, prefetching starts.
-    assert loaded_ahead(events) == expected_ahead
+    assert [event[1] for event in events if event[0] == "fitted"] == list(range(6))
+    assert prefetched(events) == expected
     decisions = [
         line for line in capsys.readouterr().out.splitlines() if "auto" in line
     ]
-    if expected_ahead:  # block 2 of the run was the second to wait
-        assert len(decisions) == 1
-        assert decisions[0].startswith("prefetch='auto': block 2 of the run waited")
+    if expected:  # block 2 of the run was the second to wait
+        assert decisions == [
+            "prefetch='auto': block 2 of the run waited for 90% of its 0.05 s "
+            "of loading; prefetching one block from here on"
+        ]
     else:
         assert decisions == []
     assert not _prefetch_threads()
 
 
 def test_prefetch_1_loads_the_next_block_while_one_trains():
-    events = []
-    X, y = timeline_data(events, lambda: None)
-    fit_out_of_core(TimelineRecorder(events), X, y, shuffle_blocks=False, prefetch=1)
-    assert loaded_ahead(events) == [1, 2, 3, 4, 5]
+    events, started = [], {index: threading.Event() for index in range(6)}
+    X, y = timeline_data(events, lambda index: started[index].set())
+    recorder = TimelineRecorder(events, wait_for_next=started)
+    fit_out_of_core(recorder, X, y, shuffle_blocks=False, prefetch=1)
+    assert prefetched(events) == list(range(6))
+    # Each block's training waited for the next block's load, which started
+    # in the background before the training ended.
+    position = {event[:2]: n for n, event in enumerate(events)}
+    for block in range(5):
+        assert position["fit", block] < position["load", block + 1]
+        assert position["load", block + 1] < position["fitted", block]
     events.clear()
     fit_out_of_core(TimelineRecorder(events), X, y, shuffle_blocks=False, prefetch=0)
-    assert loaded_ahead(events) == []
+    assert prefetched(events) == []
 
 
 def _prefetch_threads():
@@ -418,7 +443,8 @@ def test_an_error_in_a_block_propagates():
 
 def test_verbose_prints_a_line_per_epoch(capsys):
     X, y = lazy_data(n_blocks=3, rows=100, n_features=12)
-    clf = fit_out_of_core(small_classifier(), X, y, epochs=2, verbose=1)
+    # prefetch=0: 'auto' prints its decision too when loading waits.
+    clf = fit_out_of_core(small_classifier(), X, y, epochs=2, verbose=1, prefetch=0)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert lines[1].startswith("Epoch 2/2: 300 rows in ")

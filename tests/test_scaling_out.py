@@ -30,7 +30,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from _helpers import digits
+from _helpers import digits, optional_backend
 from scipy.stats import loguniform
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.datasets import make_regression
@@ -47,13 +47,9 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
 
 # The extras (pip install "sklearn-backprop[dask,ray]"). CI installs both in
-# every stage that runs the suite: there a missing one fails these tests
-# instead of skipping them.
-_EXTRA = 'needs the {0} extra: "sklearn-backprop[{0}]"'
-if os.environ.get("CI"):
-    import distributed
-else:
-    distributed = pytest.importorskip("distributed", reason=_EXTRA.format("dask"))
+# every stage that runs the suite, and requires them: there a missing one
+# fails these tests instead of skipping them.
+distributed = optional_backend("distributed")
 import dask  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -408,11 +404,8 @@ def ray_workers():
         # through the machine's outward address). No usage statistics are sent.
         env.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         env.setenv("RAY_USAGE_STATS_ENABLED", "0")
-        if os.environ.get("CI"):
-            import ray
-        else:
-            ray = pytest.importorskip("ray", reason=_EXTRA.format("ray"))
-        import ray.cloudpickle
+        ray = optional_backend("ray")
+        from ray import cloudpickle
         from ray.util.joblib import register_ray
 
         with time_limit():
@@ -425,13 +418,13 @@ def ray_workers():
         # Ray's workers do not get this process's sys.path: they receive this
         # module's classes (the FitLog step) by value.
         module = sys.modules[__name__]
-        ray.cloudpickle.register_pickle_by_value(module)
+        cloudpickle.register_pickle_by_value(module)
         try:
             assert ray.get_runtime_context().gcs_address.startswith(f"{LOOPBACK}:")
             register_ray()
             yield ray
         finally:
-            ray.cloudpickle.unregister_pickle_by_value(module)
+            cloudpickle.unregister_pickle_by_value(module)
             with time_limit():
                 ray.shutdown()
 

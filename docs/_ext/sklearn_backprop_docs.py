@@ -258,10 +258,13 @@ def _performance_always_outdated(app, env, added, changed, removed):
 # Gallery data
 
 
-class GalleryDataError(SphinxError):
-    """The gallery is to be run but MNIST, which its examples train on, is missing."""
+def print_problem_and_exit(problem):
+    """Print why the gallery cannot run, without a traceback, and exit with 1:
+    what ``make -C docs html`` and ``python -m sphinx docs ...`` both do."""
+    import sys
 
-    category = "MNIST is needed to run the gallery"
+    print(f"\nError: {problem}\n", file=sys.stderr, flush=True)
+    raise SystemExit(1)
 
 
 def mnist_problem():
@@ -295,13 +298,15 @@ def _require_mnist(app):
     """Fail now, clearly, if the gallery is to be run and MNIST cannot be loaded.
 
     Runs after sphinx-gallery has read ``plot_gallery`` and before it runs the
-    examples (``builder-inited``).
+    examples (``builder-inited``). It prints the problem as the Makefile's
+    check does and exits: an exception raised here, even a ``SphinxError``,
+    makes Sphinx 9 print a crash report that asks to report a bug to Sphinx.
     """
     if not getattr(app.config, "sphinx_gallery_conf", {}).get("plot_gallery"):
         return
     problem = mnist_problem()
     if problem:
-        raise GalleryDataError(problem)
+        print_problem_and_exit(problem)
     sphinx_logging.getLogger(__name__).info(
         "MNIST is available for the gallery examples"
     )
@@ -338,5 +343,4 @@ if __name__ == "__main__":
     sys.path.insert(0, str(DOCS_DIR.parent))
     problem = mnist_problem()
     if problem:
-        print(f"\nError: {problem}\n", file=sys.stderr)
-        sys.exit(1)
+        print_problem_and_exit(problem)
