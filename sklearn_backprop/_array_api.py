@@ -323,6 +323,37 @@ def input_namespace(X):
     return get_namespace(X)
 
 
+def namespace_mismatch(estimator, method, X):
+    """Why ``X`` is not where the fitted ``estimator``'s arrays are, or None.
+
+    Prediction takes X of the model's namespace and device only. Training
+    (``partial_fit``, a warm-started ``fit``) also takes arrays elsewhere, and
+    moves the model there (everything follows X), but not another library's
+    arrays with scikit-learn's dispatch off, which validation would turn into
+    NumPy arrays behind the user's back (and cannot for a GPU's).
+    """
+    backend = backend_for(estimator.coefs_[0])
+    dispatch_off = input_namespace(X) is not get_namespace(X)
+    if method in ("partial_fit", "fit") and not (dispatch_off and backend.xp is not np):
+        return None
+    if method not in ("partial_fit", "fit") and backend.holds(X):
+        return None
+    given = library_name(get_namespace(X))
+    if dispatch_off:
+        given += " arrays, which scikit-learn's array_api_dispatch (off) would convert"
+        given += " to NumPy"
+    else:
+        given += f" arrays on device {getattr(X, 'device', None)}"
+    return (
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+        "same namespace and the same device as those passed to fit(): fitted "
+        f"on {library_name(backend.xp)} arrays on device {backend.device}, got "
+        f"{given}. Move the data to the model's namespace and device and switch "
+        "array_api_dispatch on (sklearn.set_config(array_api_dispatch=True)), "
+        "or move the model to the data's with sklearn_backprop.move_estimator_to."
+    )
+
+
 def float_dtypes(xp, device):
     """The float dtypes that validation accepts, the first the default:
     float64 where the device has it (not Apple's MPS), then float32."""

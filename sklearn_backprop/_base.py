@@ -40,9 +40,7 @@ from ._array_api import (
     copy_array,
     copy_with_arrays,
     float_value,
-    get_namespace,
-    input_namespace,
-    library_name,
+    namespace_mismatch,
     to_numpy,
 )
 from ._callbacks import CallbackSupportMixin, IterationCallbacks
@@ -492,12 +490,18 @@ class BaseBackpropMLP(
         )
 
     def _warn_diverged_with_early_stopping(self):
+        if self._best is None:  # no epoch was scored yet
+            kept = "the weights it started from, since no epoch completed"
+        else:
+            kept = (
+                "the weights of its best epoch (best_validation_score_="
+                f"{self.best_validation_score_}), as scikit-learn's MLPs do"
+            )
         warnings.warn(
             f"The training loss or the network's outputs became infinite or NaN "
             f"in epoch {self.n_iter_ + 1}: training stopped there, and with "
-            "early_stopping the estimator keeps the weights of its best epoch "
-            f"(best_validation_score_={self.best_validation_score_}), as "
-            "scikit-learn's MLPs do. Lower learning_rate_init (now "
+            f"early_stopping the estimator keeps {kept}. Lower "
+            "learning_rate_init (now "
             f"{self.learning_rate_init}) or scale the inputs and, for "
             "regression, the targets.",
             ConvergenceWarning,
@@ -738,24 +742,9 @@ class BaseBackpropMLP(
 
     def _validate_X_predict(self, X, method):
         check_is_fitted(self)
-        backend = backend_for(self.coefs_[0])
-        if not backend.holds(X):
-            given = library_name(get_namespace(X))
-            if input_namespace(X) is not get_namespace(X):
-                # Without dispatch, validation would turn X into NumPy.
-                given += " arrays, which scikit-learn's array_api_dispatch (off)"
-                given += " would convert to NumPy"
-            else:
-                given += f" arrays on device {getattr(X, 'device', None)}"
-            raise ValueError(
-                f"Inputs passed to {type(self).__name__}.{method}() must use the "
-                "same namespace and the same device as those passed to fit(): "
-                f"fitted on {library_name(backend.xp)} arrays on device "
-                f"{backend.device}, got {given}. Move the data to the model's "
-                "namespace and device and switch array_api_dispatch on "
-                "(sklearn.set_config(array_api_dispatch=True)), or move the "
-                "model to the data's with sklearn_backprop.move_estimator_to."
-            )
+        problem = namespace_mismatch(self, method, X)
+        if problem:
+            raise ValueError(problem)
         # Values beyond float32's range become inf in the cast, which the
         # finiteness check then reports clearly; the cast itself stays quiet.
         with np.errstate(over="ignore"):

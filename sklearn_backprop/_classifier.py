@@ -195,14 +195,19 @@ class BackpropMLPClassifier(ClassifierMixin, BaseBackpropMLP):
             y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
         if target_type not in ("binary", "multiclass", "multilabel-indicator"):
-            # scikit-learn's words (check_classification_targets), then ours.
-            raise ValueError(
-                f"Unknown label type: {target_type}. Maybe you are trying to fit "
-                "a classifier, which expects discrete classes on a regression "
-                f"target with continuous values. {type(self).__name__} supports "
-                "binary, multiclass and multilabel-indicator targets, not "
-                "continuous or multiclass-multioutput ones."
+            supported = (
+                f"{type(self).__name__} supports binary, multiclass and "
+                "multilabel-indicator targets, not continuous or "
+                "multiclass-multioutput ones."
             )
+            if target_type in ("continuous", "continuous-multioutput", "unknown"):
+                # scikit-learn's words (check_classification_targets) first.
+                supported = (
+                    "Maybe you are trying to fit a classifier, which expects "
+                    "discrete classes on a regression target with continuous "
+                    f"values. {supported}"
+                )
+            raise ValueError(f"Unknown label type: {target_type}. {supported}")
         multilabel = target_type == "multilabel-indicator"
         if coding is None:
             coding = label_coding(

@@ -28,6 +28,7 @@ from ._array_api import (
     copy_with_arrays,
     float_dtypes,
     input_namespace,
+    namespace_mismatch,
     numpy_dtype,
     to_numpy,
 )
@@ -95,6 +96,12 @@ def make_plan(
     reset = not (continuing and hasattr(estimator, "n_outputs_"))
     new_weights = not (continuing and hasattr(estimator, "coefs_"))
     fresh = reset or new_weights
+    if not new_weights:
+        problem = namespace_mismatch(
+            estimator, "partial_fit" if incremental else "fit", X
+        )
+        if problem:
+            raise ValueError(problem)
     X, y, validator = _validated_data(estimator, X, y, reset)
     backend = backend_for(X)
     dtype = numpy_dtype(X.dtype)  # the host's dtype of the same name

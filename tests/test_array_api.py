@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from _helpers import optional_backend
 from _namespaces import as_array, library_of, namespace_params
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import clone, config_context
 from sklearn.datasets import load_digits, make_regression
 
@@ -153,6 +153,20 @@ def test_predicting_without_dispatch_says_that_dispatch_is_off(name, device):
         model = clone(ESTIMATORS[0]).fit(X_there, y)
     with pytest.raises(ValueError, match=r"array_api_dispatch \(off\).*set_config"):
         model.predict(X_there)
+    # Training on its arrays without dispatch is refused too, and loses
+    # nothing: validation would have turned them into NumPy arrays, and the
+    # model into a NumPy model (a GPU's arrays would not even convert).
+    before = [to_numpy(array).copy() for array in model._device_arrays()]
+    for train in (
+        lambda: model.partial_fit(X_there, y),
+        lambda: model.set_params(warm_start=True).fit(X_there, y),
+    ):
+        with pytest.raises(ValueError, match=r"array_api_dispatch \(off\)"):
+            train()
+        arrays = model._device_arrays()
+        assert {library_of(array) for array in arrays} == {name}
+        for array, copy in zip(arrays, before, strict=True):
+            assert_array_equal(to_numpy(array), copy)
 
 
 @pytest.mark.parametrize("name, device", NAMESPACES)
@@ -165,18 +179,29 @@ def test_training_on_other_arrays_moves_every_array_of_the_model(
     optimiser's state and its early-stopping checkpoint to NumPy, never half
     of them; it then predicts from NumPy arrays, and says so to the others."""
     X, y = _data(ESTIMATORS[0], "float32")
-    X_there = as_array(name, device, X)
+    X, X_val, y, y_val = X[:300], X[300:], y[:300], y[300:]
+    X_there, X_val_there = as_array(name, device, X), as_array(name, device, X_val)
     for model in (
         clone(ESTIMATORS[0]).set_params(solver="adam"),
         clone(ESTIMATORS[2]).set_params(warm_start=True),  # early stopping
     ):
         with config_context(array_api_dispatch=True):
-            model.fit(X_there, y)
+            if model.early_stopping:
+                model.fit(X_there, y, X_val=X_val_there, y_val=y_val)
+            else:
+                model.fit(X_there, y)
             arrays = model._device_arrays()
             assert {library_of(array) for array in arrays} == {name}
+            best = to_numpy(model._best.weights).copy() if model._best else None
         with config_context(array_api_dispatch=dispatch):
             if model.early_stopping:
-                model.fit(X, y)
+                # On the same validation set, a step too small to improve its
+                # score: the checkpoint kept is the one moved from the other
+                # library, not a new one.
+                model.set_params(learning_rate_init=1e-30)
+                model.fit(X, y, X_val=X_val, y_val=y_val)
+                assert isinstance(model._best.weights, np.ndarray)
+                assert_array_equal(model._best.weights, best)
             else:
                 model.partial_fit(X, y)
             arrays = model._device_arrays()

@@ -7,6 +7,7 @@ import warnings
 from unittest import SkipTest
 
 import pytest
+from _helpers import optional_backend
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import check_estimator, estimator_checks_generator
@@ -106,6 +107,20 @@ def cuda_checks_skip_without_a_gpu(monkeypatch):
         return original(array_namespace, device_name, dtype_name)
 
     monkeypatch.setattr(estimator_checks, "_array_api_for_tests", array_api_for_tests)
+
+
+@pytest.mark.usefixtures("cuda_checks_skip_without_a_gpu")
+def test_cuda_checks_skip_where_pytorch_has_cuda_but_no_gpu(monkeypatch):
+    # What a CUDA build of PyTorch says on a machine without a driver: built
+    # with CUDA, none available. scikit-learn's own test would go on.
+    torch = optional_backend("torch")
+    monkeypatch.setattr(torch.backends.cuda, "is_built", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SkipTest, match="requires cuda"):
+        estimator_checks._array_api_for_tests("torch", "cuda", "float32")
+    # and a CPU check still runs as scikit-learn sets it up.
+    xp, device = estimator_checks._array_api_for_tests("torch", "cpu", "float32")
+    assert device == "cpu"
 
 
 @pytest.mark.usefixtures("cuda_checks_skip_without_a_gpu")

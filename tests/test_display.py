@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from _helpers import digits, ignore_convergence
 from numpy.testing import assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import NotFittedError
 
@@ -77,8 +78,14 @@ def test_early_stopping_marks_the_epoch_it_kept():
     assert len(display.best_epoch_lines_) == 2  # on both panels
     for line in display.best_epoch_lines_:
         assert_array_equal(line.get_xdata(), [best, best])
-    # The weights drawn as kept are those of that epoch: its validation score.
-    assert clf.validation_scores_[best - 1] == clf.best_validation_score_
+    # The epoch marked is the one whose weights the model kept: the same fit
+    # stopped at that epoch ends on the same weights.
+    reference = clone(clf).set_params(max_iter=best, n_iter_no_change=1000)
+    reference.fit(X, y)
+    for kept, at_best in zip(
+        clf.coefs_ + clf.intercepts_, reference.coefs_ + reference.intercepts_
+    ):
+        assert_array_equal(kept, at_best)
 
 
 def test_lbfgs_counts_iterations_and_the_regressor_r2():

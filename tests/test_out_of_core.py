@@ -371,10 +371,10 @@ def test_prefetch_1_loads_the_next_block_while_one_trains():
     fit_out_of_core(recorder, X, y, shuffle_blocks=False, prefetch=1)
     assert prefetched(events) == list(range(6))
     # Each block's training waited for the next block's load, which started
-    # in the background before the training ended.
+    # in the background before the training ended (the order of the load and
+    # the start of the training is the threads' to choose).
     position = {event[:2]: n for n, event in enumerate(events)}
     for block in range(5):
-        assert position["fit", block] < position["load", block + 1]
         assert position["load", block + 1] < position["fitted", block]
     events.clear()
     fit_out_of_core(TimelineRecorder(events), X, y, shuffle_blocks=False, prefetch=0)
