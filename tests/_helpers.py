@@ -107,7 +107,11 @@ def fitted_toy(**params):
 
 # Optional back-ends and where to get them. Without one, its tests skip with
 # this one-line reason; where SKLEARN_BACKPROP_REQUIRE_BACKENDS is set (CI sets
-# it, and CI installs every one of them), its absence fails them instead.
+# it, and CI installs every one of them), its absence fails them instead:
+# PyTorch's only where scikit-learn can dispatch to it (scikit-learn >= 1.9,
+# CI's min stage has neither), Keras's only where
+# SKLEARN_BACKPROP_REQUIRE_KERAS is set too (CI's dev stage, which installs
+# the benchmark extra).
 BACKENDS = {
     "torch": "needs PyTorch: pip install torch (any build; the CPU one is "
     "lighter: --index-url https://download.pytorch.org/whl/cpu)",
@@ -116,19 +120,29 @@ BACKENDS = {
     "distributed": 'needs the dask extra: pip install "sklearn-backprop[dask]"',
     "skl2onnx": 'needs the onnx extra: pip install "sklearn-backprop[onnx]"',
     "onnxruntime": 'needs the onnx extra: pip install "sklearn-backprop[onnx]"',
+    "keras": 'needs Keras 3 and JAX: pip install "sklearn-backprop[benchmark]"',
 }
 REQUIRE_BACKENDS = "SKLEARN_BACKPROP_REQUIRE_BACKENDS"
+REQUIRE_KERAS = "SKLEARN_BACKPROP_REQUIRE_KERAS"
 
 
-def backends_required():
-    """Whether a missing optional back-end fails its tests (CI) rather than
-    skipping them."""
-    return bool(os.environ.get(REQUIRE_BACKENDS))
+def backends_required(name=None):
+    """Whether a missing optional back-end (``name``, or any) fails its tests
+    (CI) rather than skipping them."""
+    from sklearn_backprop._base import _ARRAY_API_AVAILABLE
+
+    if not os.environ.get(REQUIRE_BACKENDS):
+        return False
+    if name == "torch":
+        return _ARRAY_API_AVAILABLE
+    if name == "keras":
+        return bool(os.environ.get(REQUIRE_KERAS))
+    return True
 
 
 def optional_backend(name):
     """The module ``name``: imported, or its tests skipped with a one-line
     reason (failed where back-ends are required)."""
-    if backends_required():
+    if backends_required(name):
         return importlib.import_module(name)
     return pytest.importorskip(name, reason=BACKENDS[name])
