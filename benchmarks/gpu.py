@@ -1,8 +1,8 @@
-"""GPU benchmark (issue 12): ``python benchmarks/run.py --device cuda``.
+"""GPU benchmark (issue 12): ``python -m benchmarks --device cuda``.
 
 Measures, side by side in one run, the time of one MNIST epoch (60 000 x 784,
 float32, a 784-256-10 logistic network, Nesterov SGD, minibatches of 100 and
-of 1000) for:
+of 1000) for the contenders of ``contenders.GPU``:
 
 * ours on PyTorch CUDA tensors and on CuPy arrays (``BackpropMLPClassifier``
   under scikit-learn's ``array_api_dispatch``; one ``partial_fit`` per epoch);
@@ -14,12 +14,9 @@ of 1000) for:
 and how long ``fit`` with the default hyperparameters takes on PyTorch CUDA
 tensors, with its test accuracy (4 seeds).
 
-The file is laid out in three parts: contenders (one class each, sharing
-``setup(X, y)`` / ``epoch()``: a new contender, say JAX, is one class and one
-line of ``CONTENDERS``), measurements, and the report with the issue's targets.
 ``--device cpu`` runs the same code with PyTorch on the CPU and the plain loop
 on NumPy (into ``gpu-on-cpu.json`` and ``gpu-on-cpu.md``); with ``--quick``, on
-3 000 rows: a dry run that checks the script on a machine without a GPU (the
+3 000 rows: a dry run that checks the code on a machine without a GPU (the
 test suite runs it so), not a measurement.
 """
 
@@ -35,22 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-N_HIDDEN = 256
-N_CLASSES = 10
+from benchmarks.contenders import GPU, Library
+from benchmarks.data import MNIST
+
 BATCH_SIZES = (100, 1000)
-# A constant step for every contender in the timed epochs (the classifier's
-# default before its one-cycle schedule, which changes no work of an epoch).
-LEARNING_RATE = 0.1
-MOMENTUM = 0.9
-# No L2 penalty: the other contenders have none, so that all do the same work.
-SGD_CONFIG = dict(
-    solver="sgd",
-    activation="logistic",
-    hidden_layer_sizes=(N_HIDDEN,),
-    alpha=0.0,
-    learning_rate="constant",
-    learning_rate_init=LEARNING_RATE,
-)
+CONTENDERS = {entry.key: entry for entry in GPU}
 
 # Targets of issue 12 (one H100 or H200; apply to --device cuda only).
 TARGET_EPOCH_B100 = 0.10  # seconds
@@ -69,36 +55,6 @@ MODES = {
 }
 
 
-# ----------------------------------------------------------------------
-# Array libraries: where a contender's arrays live
-# ----------------------------------------------------------------------
-class Library:
-    """An array library on a device: moving NumPy data there, and waiting
-    for its queued work (the timer must not stop before the GPU does)."""
-
-    def __init__(self, name, device):
-        self.name, self.device = name, device
-        try:
-            self.module, self.missing = importlib.import_module(name), None
-        except ImportError as exc:  # its contenders are reported as not run
-            self.module, self.missing = None, f"{name} is not importable ({exc})"
-
-    @property
-    def label(self):
-        return f"{self.name} {self.device}" if self.device else self.name
-
-    def asarray(self, values):
-        if self.name == "torch":
-            return self.module.asarray(values, device=self.device)
-        return self.module.asarray(values)
-
-    def synchronize(self):
-        if self.name == "torch" and self.device.startswith("cuda"):
-            self.module.cuda.synchronize()
-        elif self.name == "cupy":
-            self.module.cuda.get_current_stream().synchronize()
-
-
 def libraries(device):
     """The libraries of a run: PyTorch on ``device``; CuPy on CUDA, NumPy
     (standing in for CuPy in the plain loop) on the CPU."""
@@ -108,163 +64,12 @@ def libraries(device):
 
 
 # ----------------------------------------------------------------------
-# Contenders
-# ----------------------------------------------------------------------
-class Ours:
-    """``BackpropMLPClassifier`` on the library's arrays, one ``partial_fit``
-    (one shuffled epoch) per call, labels on the host."""
-
-    def __init__(self, library, batch_size, seed=0):
-        from sklearn_backprop import BackpropMLPClassifier
-
-        self.library = library
-        self.model = BackpropMLPClassifier(
-            **SGD_CONFIG, batch_size=batch_size, random_state=seed
-        )
-
-    def setup(self, X, y):
-        self.X, self.y = self.library.asarray(X), y
-
-    def epoch(self):
-        from sklearn import config_context
-
-        with config_context(array_api_dispatch=True):
-            self.model.partial_fit(self.X, self.y, classes=np.arange(N_CLASSES))
-
-
-class PlainLoop:
-    """The NumPy minibatch loop of the teaching notebook, ported line by line
-    to CuPy (NumPy on the CPU dry run): sigmoid units, sigmoid outputs with
-    binary cross-entropy (output delta a - y), Nesterov momentum, batch order
-    shuffled on the device."""
-
-    def __init__(self, library, batch_size, seed=0):
-        self.library, self.xp = library, library.module
-        self.batch_size = batch_size
-        rng = np.random.default_rng(seed)
-        shapes = [(784, N_HIDDEN), (N_HIDDEN,), (N_HIDDEN, N_CLASSES), (N_CLASSES,)]
-        bounds = [4 * np.sqrt(6 / (784 + N_HIDDEN)), 0, 4 * np.sqrt(6 / 266), 0]
-        self.params = [
-            library.asarray(rng.uniform(-b, b, s).astype(np.float32))
-            for s, b in zip(shapes, bounds)
-        ]
-        self.velocity = [self.xp.zeros_like(p) for p in self.params]
-
-    def setup(self, X, y):
-        self.X = self.library.asarray(X)
-        self.Y = self.library.asarray(np.eye(N_CLASSES, dtype=np.float32)[y])
-
-    def epoch(self):
-        xp = self.xp
-        W1, b1, W2, b2 = self.params
-        n = self.X.shape[0]
-        order = xp.random.permutation(n)
-        for start in range(0, n, self.batch_size):
-            rows = order[start : start + self.batch_size]
-            Xb, Yb = self.X[rows], self.Y[rows]
-            m = Xb.shape[0]
-            # Nesterov: the gradient at the look-ahead point theta + mu v.
-            ahead = [p + MOMENTUM * v for p, v in zip(self.params, self.velocity)]
-            A1 = 1 / (1 + xp.exp(-(Xb @ ahead[0] + ahead[1])))
-            A2 = 1 / (1 + xp.exp(-(A1 @ ahead[2] + ahead[3])))
-            D2 = (A2 - Yb) / m  # delta_out = a - y (sigmoid with cross-entropy)
-            D1 = (D2 @ ahead[2].T) * A1 * (1 - A1)
-            grads = [Xb.T @ D1, D1.sum(axis=0), A1.T @ D2, D2.sum(axis=0)]
-            for p, v, g in zip(self.params, self.velocity, grads):
-                v *= MOMENTUM
-                v -= LEARNING_RATE * g
-                p += v
-
-
-class TorchEager:
-    """PyTorch eager: Linear-Sigmoid-Linear, ``BCEWithLogitsLoss`` on one-hot
-    targets, ``torch.optim.SGD(lr=0.1, momentum=0.9, nesterov=True)``, each
-    epoch's order from ``torch.randperm`` on the device."""
-
-    def __init__(self, library, batch_size, seed=0):
-        torch = self.torch = library.module
-        self.library, self.batch_size = library, batch_size
-        torch.manual_seed(seed)
-        self.model = torch.nn.Sequential(
-            torch.nn.Linear(784, N_HIDDEN),
-            torch.nn.Sigmoid(),
-            torch.nn.Linear(N_HIDDEN, N_CLASSES),
-        ).to(library.device)
-        self.criterion = torch.nn.BCEWithLogitsLoss(reduction="sum")
-        self.optimizer = torch.optim.SGD(
-            self.model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM, nesterov=True
-        )
-
-    def setup(self, X, y):
-        torch = self.torch
-        self.X = self.library.asarray(X)
-        labels = self.library.asarray(np.asarray(y, dtype=np.int64))
-        self.Y = torch.nn.functional.one_hot(labels, N_CLASSES).to(torch.float32)
-
-    def epoch(self):
-        torch = self.torch
-        n = self.X.shape[0]
-        order = torch.randperm(n, device=self.library.device)
-        for start in range(0, n, self.batch_size):
-            rows = order[start : start + self.batch_size]
-            Xb, Yb = self.X[rows], self.Y[rows]
-            self.optimizer.zero_grad(set_to_none=True)
-            loss = self.criterion(self.model(Xb), Yb) / Xb.shape[0]
-            loss.backward()
-            self.optimizer.step()
-
-
-class MatmulFloor:
-    """The five matrix products of each minibatch step, into preallocated
-    buffers, on contiguous rows: X_b W1, A1 W2, A1^T D2, D2 W2^T, X_b^T D1.
-    Nothing else: the time no implementation of this loop can beat."""
-
-    def __init__(self, library, batch_size, seed=0):
-        self.library, self.batch_size = library, batch_size
-        rng = np.random.default_rng(seed)
-
-        def buffer(*shape, scale=1.0):
-            values = scale * rng.standard_normal(shape)
-            return library.asarray(values.astype(np.float32))
-
-        b = batch_size
-        self.W1, self.W2 = buffer(784, N_HIDDEN, scale=0.1), buffer(N_HIDDEN, 10)
-        self.A1, self.A2 = buffer(b, N_HIDDEN), buffer(b, N_CLASSES)
-        self.D1, self.D2 = buffer(b, N_HIDDEN, scale=1e-3), buffer(b, 10, scale=1e-2)
-        self.G1, self.G2 = buffer(784, N_HIDDEN), buffer(N_HIDDEN, N_CLASSES)
-
-    def setup(self, X, y):
-        self.X = self.library.asarray(X)
-
-    def epoch(self):
-        matmul = self.library.module.matmul
-        n, b = self.X.shape[0], self.batch_size
-        for start in range(0, n - b + 1, b):
-            Xb = self.X[start : start + b]
-            matmul(Xb, self.W1, out=self.A1)
-            matmul(self.A1, self.W2, out=self.A2)
-            matmul(self.A1.T, self.D2, out=self.G2)
-            matmul(self.D2, self.W2.T, out=self.D1)
-            matmul(Xb.T, self.D1, out=self.G1)
-
-
-# name -> (label template, contender class, library key)
-CONTENDERS = {
-    "ours_torch": ("ours, {torch} tensors", Ours, "torch"),
-    "ours_plain": ("ours, {plain} arrays", Ours, "plain"),
-    "plain_loop": ("plain {plain} loop", PlainLoop, "plain"),
-    "torch_eager": ("PyTorch eager ({torch})", TorchEager, "torch"),
-    "floor": ("matrix products alone ({torch})", MatmulFloor, "torch"),
-}
-
-
-# ----------------------------------------------------------------------
 # Measurements
 # ----------------------------------------------------------------------
-def _timed_epoch(contender):
+def _timed_epoch(contender, data):
     contender.library.synchronize()
     start = time.perf_counter()
-    contender.epoch()
+    contender.epoch(data)
     contender.library.synchronize()
     return time.perf_counter() - start
 
@@ -276,24 +81,27 @@ def bench_epochs(X, y, libs, reps):
     results = {}
     for batch_size in BATCH_SIZES:
         contenders, errors = {}, {}
-        for name, (_, cls, lib_key) in CONTENDERS.items():
-            if libs[lib_key].missing:
-                errors[name] = libs[lib_key].missing
+        for name, entry in CONTENDERS.items():
+            library = libs[entry.library]
+            if library.missing:
+                errors[name] = library.missing
                 continue
             try:
-                contender = cls(libs[lib_key], batch_size)
-                contender.setup(X, y)
-                _timed_epoch(contender)  # warm-up
+                contender = entry.build(
+                    X.shape[1], batch_size=batch_size, library=library
+                )
+                data = contender.prepare(X, y)
+                _timed_epoch(contender, data)  # warm-up
             except Exception as exc:  # a broken contender loses only its row
                 errors[name] = f"{type(exc).__name__}: {exc}"
                 continue
-            contenders[name] = contender
+            contenders[name] = contender, data
         times = {name: [] for name in contenders}
         names = list(contenders)
         for rep in range(reps):
             shift = rep % max(len(names), 1)
             for name in names[shift:] + names[:shift]:
-                times[name].append(_timed_epoch(contenders[name]))
+                times[name].append(_timed_epoch(*contenders[name]))
         results[batch_size] = {
             "seconds": times,
             "median": {name: statistics.median(t) for name, t in times.items()},
@@ -385,20 +193,13 @@ def evaluate_targets(results):
             ours,
             ours <= TARGET_EPOCH_B100,
         )
-        if "plain_loop" in b100:
-            speedup = b100["plain_loop"] / ours
-            add(
-                f">= {TARGET_VS_PLAIN_LOOP_B100}x faster than the plain CuPy loop",
-                speedup,
-                speedup >= TARGET_VS_PLAIN_LOOP_B100,
-            )
-        if "torch_eager" in b100:
-            speedup = b100["torch_eager"] / ours
-            add(
-                f">= {TARGET_VS_TORCH_EAGER_B100}x faster than PyTorch eager",
-                speedup,
-                speedup >= TARGET_VS_TORCH_EAGER_B100,
-            )
+        for peer, target, name in (
+            ("plain_loop", TARGET_VS_PLAIN_LOOP_B100, "the plain CuPy loop"),
+            ("torch_eager", TARGET_VS_TORCH_EAGER_B100, "PyTorch eager"),
+        ):
+            if peer in b100:
+                speedup = b100[peer] / ours
+                add(f">= {target}x faster than {name}", speedup, speedup >= target)
     ours = b1000.get("ours_torch")
     if ours is not None:
         add(
@@ -435,7 +236,7 @@ def render_markdown(results):
     b100 = results["epochs"][100]["median"]
     b1000 = results["epochs"][1000]["median"]
     ours = b100.get("ours_torch")
-    for name, (label, _, _) in CONTENDERS.items():
+    for name, entry in CONTENDERS.items():
         first = b100.get(name)
         second = b1000.get(name)
         relation = ""
@@ -450,7 +251,7 @@ def render_markdown(results):
             f"{second:.4f} s" if second is not None else "n/a",
         ]
         lines.append(
-            f"| {label.format(**libs)} | {cells[0]} | {cells[1]} | {relation} |"
+            f"| {entry.label.format(**libs)} | {cells[0]} | {cells[1]} | {relation} |"
         )
     for batch_size in BATCH_SIZES:
         for name, error in results["epochs"][batch_size]["errors"].items():
@@ -491,9 +292,9 @@ def run(device="cuda", mode="full", output=None, data=None):
     if device not in ("cuda", "cpu"):
         raise SystemExit(f"--device takes 'cuda' or 'cpu'; got {device!r}")
     cfg = MODES["dry-run" if device == "cpu" and mode == "quick" else mode]
-    X, X_test, y, y_test = data if data is not None else _load_mnist()
+    X, X_test, y, y_test = data if data is not None else MNIST.load()
     if cfg["rows"]:
-        X, y, X_test, y_test = X[: cfg["rows"]], y[: cfg["rows"]], X_test, y_test
+        X, y = X[: cfg["rows"]], y[: cfg["rows"]]
     libs = libraries(device)
     if libs["torch"].missing:
         raise SystemExit(f"the GPU benchmark needs PyTorch: {libs['torch'].missing}")
@@ -525,9 +326,3 @@ def run(device="cuda", mode="full", output=None, data=None):
         (output / f"{stem}.md").write_text(f"## GPU results\n\n{markdown}")
     print(markdown)
     return results
-
-
-def _load_mnist():
-    from run import load_data  # beside this file: MNIST as every section reads it
-
-    return load_data()

@@ -31,7 +31,7 @@ def namespace_params():
         return []
     params = []
     for name, device in HERE:
-        if _installed(name) or backends_required():
+        if _installed(name) or backends_required(name):
             params.append(pytest.param(name, device, id=f"{name}-{device}"))
         else:
             skip = pytest.mark.skip(reason=BACKENDS.get(name, f"needs {name}"))
