@@ -17,6 +17,7 @@ import ast
 import graphlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -259,6 +260,28 @@ def test_epoch_section_times_keras_and_its_compilation_apart(dry_run):
     assert key in epochs["large_batch"]["compile_seconds"]
     assert key in epochs["test_accuracy_after_epochs"]
     assert _label(key) in rows(report, "Ours against each contender")
+
+
+def test_keras_runs_on_the_backend_that_keras_backend_names(tmp_path):
+    # One Keras backend per process: KERAS_BACKEND=torch puts Keras on
+    # PyTorch for the whole run, under its own key and label.
+    keras_backend()
+    optional_backend("torch")
+    command = [sys.executable, "-c", DRIVER, str(tmp_path), str(SYNTHETIC_ROWS), "1,3"]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "KERAS_BACKEND": "torch"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-5000:]
+    results = json.loads((tmp_path / "1,3" / "latest.json").read_text())
+    assert results["errors"] == {}
+    assert "keras_torch" in results["epochs"]["compile_seconds"]
+    report = (tmp_path / "1,3" / "latest.md").read_text()
+    assert "Keras 3 (torch backend, `fit` per epoch)" in rows(report, "Contenders")
 
 
 def test_defaults_section(dry_run):
