@@ -4,10 +4,12 @@ commit; the load that other processes put on it; and this process's memory."""
 import contextlib
 import importlib
 import importlib.metadata
+import json
 import os
 import platform
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,6 +87,22 @@ def wait_for_idle(max_seconds):
             return
         log(f"waiting for an idle machine (load average {os.getloadavg()[0]:.1f})")
         time.sleep(15)
+
+
+# ----------------------------------------------------------------------
+# A fresh process
+# ----------------------------------------------------------------------
+def run_worker(option, spec):
+    """``python -m benchmarks --<option> <spec as JSON>`` in a fresh process
+    from the checkout's root, its output captured: the completed process, whose
+    last line of output is the worker's result as JSON."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", f"--{option}", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
 
 
 # ----------------------------------------------------------------------

@@ -11,16 +11,13 @@ allocations) and by the kernel's peak-RSS mark, reset where allowed.
 import gc
 import json
 import resource
-import subprocess
-import sys
 import time
 import tracemalloc
 import warnings
 
-from benchmarks import REPO
 from benchmarks.contenders import EPOCHS
 from benchmarks.data import Source
-from benchmarks.machine import peak_rss_bytes, reset_peak_rss, rss_bytes
+from benchmarks.machine import peak_rss_bytes, reset_peak_rss, rss_bytes, run_worker
 from benchmarks.report import fmt, make_target, mb
 from benchmarks.timing import log
 
@@ -78,14 +75,7 @@ def bench(mode, lineup, source):
     for entry in lineup.select(EPOCHS, "memory"):
         log(f"target 4: peak memory of fit, {entry.key}, in a subprocess")
         spec = {"contender": entry.key, "epochs": epochs, "data": source.to_json()}
-        command = [sys.executable, "-m", "benchmarks", "--memory-worker"]
-        done = subprocess.run(
-            [*command, json.dumps(spec)],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=REPO,
-        )
+        done = run_worker("memory-worker", spec)
         if done.returncode != 0:
             results[entry.key] = {"error": done.stderr.strip()[-2000:]}
             log(f"  failed: {done.stderr.strip()[-500:]}")

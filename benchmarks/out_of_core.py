@@ -15,17 +15,20 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
 
-from benchmarks import REPO
 from benchmarks.contenders import CLASSES, OURS_SGD_CONFIG, ours_classifier
 from benchmarks.data import N_PIXELS, Source, scaled
-from benchmarks.machine import cpu_snapshot, other_cpu, peak_rss_bytes, rss_bytes
+from benchmarks.machine import (
+    cpu_snapshot,
+    other_cpu,
+    peak_rss_bytes,
+    rss_bytes,
+    run_worker,
+)
 from benchmarks.report import fmt, make_target, ms, targets_table
 from benchmarks.timing import log, median, summary, timed
 
@@ -242,14 +245,7 @@ def _run_worker(spec, in_process=False):
             worker(spec)
         stdout = printed.getvalue()
     else:
-        command = [sys.executable, "-m", "benchmarks", "--out-of-core-worker"]
-        done = subprocess.run(
-            [*command, json.dumps(spec)],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=REPO,
-        )
+        done = run_worker("out-of-core-worker", spec)
         if done.returncode != 0:
             raise RuntimeError(
                 f"out-of-core worker {spec['contender']} failed:\n{done.stderr[-3000:]}"
