@@ -46,12 +46,14 @@ def parse_args(argv=None):
         "--only",
         default=None,
         help="comma-separated targets to run, among 1,2,3,4,5 (1 and 3 run "
-        "together), 'regression', 'out-of-core' and 'search'; the README is "
+        "together), 'regression', 'out-of-core', 'search', 'time-to-98' and "
+        "'across-data'; the README is "
         "then left alone. '--only regression' writes regression.json and "
         "regression.md instead of latest.json and latest.md, '--only "
         "out-of-core' out-of-core.json and out-of-core.md, '--only search' "
         "search.json and search.md, '--only time-to-98' time-to-98.json and "
-        "time-to-98.md, '--only 2' defaults.json and defaults.md",
+        "time-to-98.md, '--only across-data' across-data.json and across-data.md, "
+        "'--only 2' defaults.json and defaults.md",
     )
     parser.add_argument(
         "--max-size",

@@ -15,6 +15,7 @@ import traceback
 
 from benchmarks import (
     RESULTS,
+    across_data,
     defaults,
     epochs,
     machine,
@@ -30,7 +31,13 @@ from benchmarks.report import README, targets_table, update_readme, write_atomic
 from benchmarks.timing import log
 
 ISSUE_4_TARGETS = ("1", "2", "3", "4", "5")  # what --only takes besides names
-NAMED_SECTIONS = ("regression", "out-of-core", "search", "time-to-98")
+NAMED_SECTIONS = (
+    "regression",
+    "out-of-core",
+    "search",
+    "time-to-98",
+    "across-data",
+)
 # The runs of one section alone that write their own files, and their stems.
 OWN_FILES = {("2",): "defaults", **{(name,): name for name in NAMED_SECTIONS}}
 # Sections whose work runs in other processes (the search's loky, Dask and Ray
@@ -47,7 +54,7 @@ def parse_only(only):
     if not set(sections) <= {*ISSUE_4_TARGETS, *NAMED_SECTIONS}:
         raise SystemExit(
             "--only takes targets among 1,2,3,4,5, 'regression', 'out-of-core', "
-            f"'search' and 'time-to-98'; got {only!r}"
+            f"'search', 'time-to-98' and 'across-data'; got {only!r}"
         )
     return sections
 
@@ -60,7 +67,7 @@ def stem(only):
 def config(mode):
     """The configuration of issue 4's sections in ``mode`` (the JSON's)."""
     merged = {}
-    for section in (epochs, defaults, scaling, memory, regression):
+    for section in (epochs, defaults, scaling, memory, regression, across_data):
         merged.update(section.MODES[mode])
     return {k: list(v) if isinstance(v, tuple) else v for k, v in merged.items()}
 
@@ -126,6 +133,8 @@ def run(only, mode, lineup, *, source=MNIST, max_size=None):
         section("out_of_core", out_of_core.bench, mode, source)
     if wanted("search"):
         section("search", search.bench, mode, source)
+    if wanted("across-data"):
+        section("across_data", across_data.bench, mode)
 
     results["machine"] = machine.machine_info(lineup.modules())
     results["load_average_end"] = list(os.getloadavg())
@@ -135,6 +144,8 @@ def run(only, mode, lineup, *, source=MNIST, max_size=None):
         results["regression_targets"] = regression.targets(results["regression"])
     if results.get("out_of_core"):
         results["out_of_core_targets"] = out_of_core.targets(results["out_of_core"])
+    if results.get("across_data"):
+        results["across_data_targets"] = across_data.targets(results["across_data"])
     return results
 
 
@@ -191,6 +202,12 @@ def render_markdown(results, *, report=True):
         )
     if results.get("search"):
         lines += search.markdown(results["search"])
+    if results.get("across_data"):
+        lines += across_data.markdown(
+            results["across_data"],
+            results.get("across_data_targets") or [],
+            report=report,
+        )
     if results.get("errors"):
         lines += ["### Errors", ""]
         for name, message in results["errors"].items():

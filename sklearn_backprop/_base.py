@@ -88,6 +88,8 @@ _FIT_STATE = (
     "n_features_in_",
     "feature_names_in_",
     "classes_",
+    "target_mean_",
+    "target_scale_",
     "n_outputs_",
     "out_activation_",
     "n_layers_",
@@ -95,6 +97,9 @@ _FIT_STATE = (
     "intercepts_",
     "n_iter_",
     "t_",
+    "batch_size_",
+    "learning_rate_init_",
+    "max_iter_",
     "loss_",
     "best_loss_",
     "loss_curve_",
@@ -173,10 +178,16 @@ class BaseBackpropMLP(
         "learning_rate": [
             StrOptions({"constant", "invscaling", "adaptive", "one_cycle"})
         ],
-        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate_init": [
+            StrOptions({"auto"}),
+            Interval(numbers.Real, 0, None, closed="neither"),
+        ],
         "power_t": [Interval(numbers.Real, 0, None, closed="left")],
         "warmup_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -218,6 +229,12 @@ class BaseBackpropMLP(
     def _class_weights(self, y, coding):
         """Weight of each class of ``coding`` from the training targets, or None."""
         return None
+
+    def _learnt_coding(self, coding, y, weights, backend, dtype):
+        """The coding of a new model once the training targets and their
+        weights are known: ``coding`` itself, or (the regressor's) one that
+        standardises the targets, its arrays of ``dtype`` in ``backend``."""
+        return coding
 
     @property
     @abstractmethod
@@ -301,6 +318,9 @@ class BaseBackpropMLP(
         commit = _Commit(self)
         state = {
             "_rng": plan.rng,
+            "batch_size_": plan.settings.batch_size,
+            "learning_rate_init_": plan.settings.learning_rate_init,
+            "max_iter_": plan.settings.max_iter,
             "coefs_": plan.params.coefs,
             "intercepts_": plan.params.intercepts,
         }
@@ -348,7 +368,7 @@ class BaseBackpropMLP(
 
     def _train(self, plan):
         """Run the solver on a committed plan, inside scikit-learn's callbacks."""
-        max_iter = 1 if plan.incremental else self.max_iter
+        max_iter = 1 if plan.incremental else plan.settings.max_iter
         # Root task of scikit-learn's callbacks (>= 1.9): one subtask per epoch
         # or L-BFGS iteration.
         callback_ctx = self._init_callback_context(max_subtasks=max_iter)
@@ -373,9 +393,7 @@ class BaseBackpropMLP(
         """
         params = plan.params
         n_samples = plan.X.shape[0]
-        batch_size = min(
-            200 if self.batch_size == "auto" else self.batch_size, n_samples
-        )
+        batch_size = plan.settings.batch_size
         workspace = Workspace(params, batch_size)
         minibatches = plan.backend.minibatches(
             plan.X, plan.Y, plan.weights, plan.weights_host, batch_size
@@ -481,7 +499,7 @@ class BaseBackpropMLP(
             "contain large values and need to be preprocessed. "
             f"The training loss or the network's outputs became infinite or NaN "
             f"in {what} {self.n_iter_ + 1}: the optimisation diverged. Lower "
-            f"learning_rate_init (now {self.learning_rate_init}) or scale the "
+            f"learning_rate_init (now {self.learning_rate_init_}) or scale the "
             "inputs (for example with sklearn.preprocessing.StandardScaler, or "
             "pixels divided by 255) and, for regression, the targets. The "
             "estimator keeps finite weights: those of its last completed "
@@ -502,7 +520,7 @@ class BaseBackpropMLP(
             f"in epoch {self.n_iter_ + 1}: training stopped there, and with "
             f"early_stopping the estimator keeps {kept}. Lower "
             "learning_rate_init (now "
-            f"{self.learning_rate_init}) or scale the inputs and, for "
+            f"{self.learning_rate_init_}) or scale the inputs and, for "
             "regression, the targets.",
             ConvergenceWarning,
             stacklevel=_caller_stacklevel(),
@@ -670,7 +688,7 @@ class BaseBackpropMLP(
             f"{monitored} did not improve more than tol={self.tol} for "
             f"{self._no_improvement_count} consecutive epochs."
         )
-        if self._schedule.plateau(msg, self.verbose):
+        if self._schedule.plateau(msg, self.verbose, validation=early_stopping):
             return True
         self._no_improvement_count = 0
         return False
@@ -707,9 +725,13 @@ class BaseBackpropMLP(
     def _device_arrays(self):
         """The arrays that live beside the weights, in the namespace and on the
         device of the training data: the weights, the early-stopping
-        checkpoint and the optimiser's state. (``classes_`` and the training
-        history stay on the host.)"""
+        checkpoint, the optimiser's state, and the regressor's target
+        standardisation. (``classes_`` and the training history stay on the
+        host.)"""
         arrays = [*getattr(self, "coefs_", []), *getattr(self, "intercepts_", [])]
+        for name in ("target_mean_", "target_scale_"):  # the regressor's
+            if getattr(self, name, None) is not None:
+                arrays.append(getattr(self, name))
         if getattr(self, "_best", None) is not None:
             arrays += self._best.arrays()
         if getattr(self, "_optimizer", None) is not None:

@@ -18,8 +18,9 @@ The classifier's cases:
 * :class:`SoftmaxCoding`: more classes, a softmax over them;
 * :class:`MultilabelCoding`: an indicator matrix, one sigmoid per label.
 
-The regressor's: :class:`TargetCoding`, real values as they are, with
-identity outputs (or exponential ones for the Poisson deviance).
+The regressor's: :class:`TargetCoding`, real values (standardised by
+default, mapped back in its predictions), with identity outputs (or
+exponential ones for the Poisson deviance).
 """
 
 import numpy as np
@@ -40,6 +41,8 @@ from ._array_api import (
     log_sigmoid,
     log_sigmoid_into,
     log_softmax_rows,
+    namespace_and_device,
+    to_namespace,
     to_numpy,
 )
 
@@ -215,7 +218,8 @@ def label_coding(classes, multilabel, output_activation):
 
 
 class TargetCoding:
-    """Real-valued targets, used as they are: one output per target column.
+    """Real-valued targets, one output per target column, standardised or
+    used as they are.
 
     Parameters
     ----------
@@ -224,25 +228,61 @@ class TargetCoding:
     out_activation : {'identity', 'exp'}
         Identity outputs (squared error) or exponential ones (Poisson
         deviance).
+    mean, scale : ndarray of shape (n_outputs,) or None
+        The network learns ``(y - mean) / scale`` and predictions are mapped
+        back, ``yhat = mean + scale * a_L``; None: the targets as they are.
     """
 
-    def __init__(self, n_outputs, out_activation):
+    def __init__(self, n_outputs, out_activation, mean=None, scale=None):
         self.n_outputs, self.out_activation = int(n_outputs), out_activation
+        self.mean, self.scale = mean, scale
+
+    def standardized(self, y, weights, backend, dtype):
+        """A coding of the same outputs that standardises targets as ``y``
+        (1-D or 2-D) weighted by ``weights``: each column's weighted mean and
+        standard deviation (a constant column keeps a scale of 1, as in
+        :class:`~sklearn.preprocessing.StandardScaler`). Weighted, so that
+        integer weights still equal repeated rows. Computed on the host, kept
+        as arrays of ``dtype`` where the weights live (``backend``)."""
+        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        weights = np.asarray(weights, dtype=np.float64)
+        mean = np.average(Y, axis=0, weights=weights)
+        scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=weights))
+        tiny = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1)
+        scale[tiny] = 1.0
+        mean, scale = (backend.asarray(a.astype(dtype)) for a in (mean, scale))
+        return type(self)(self.n_outputs, self.out_activation, mean, scale)
 
     def fitted_attributes(self):
         """The fitted attributes that determine the coding."""
-        return {"n_outputs_": self.n_outputs, "out_activation_": self.out_activation}
+        return {
+            "n_outputs_": self.n_outputs,
+            "out_activation_": self.out_activation,
+            "target_mean_": self.mean,
+            "target_scale_": self.scale,
+        }
 
     def stratify(self, y):
         return None
 
     def encode(self, y, dtype):
-        """Y of shape (n_samples, n_outputs): the targets, in the network's dtype."""
-        return np.asarray(y, dtype=dtype).reshape(len(y), -1)
+        """Y of shape (n_samples, n_outputs): the targets (standardised, when
+        the coding standardises), in the network's dtype."""
+        Y = np.asarray(y).reshape(len(y), -1)
+        if self.scale is not None:
+            mean, scale = to_numpy(self.mean), to_numpy(self.scale)
+            Y = (Y - mean) / scale  # y' = (y - mean) / scale
+        return np.asarray(Y, dtype=dtype)
 
     def predict(self, Z):
         with np.errstate(over="ignore"):
             ACTIVATIONS[self.out_activation](Z)  # yhat = z, or exp(z) for poisson
+        if self.scale is not None:
+            scale, mean = (
+                astype(to_namespace(a, *namespace_and_device(Z)), Z.dtype)
+                for a in (self.scale, self.mean)
+            )
+            Z = Z * scale + mean  # yhat = mean + scale * a_L, in y's units
         if Z.shape[1] == 1:
             return get_namespace(Z).reshape(Z, (-1,))
         return Z

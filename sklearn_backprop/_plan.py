@@ -32,9 +32,10 @@ from ._array_api import (
     numpy_dtype,
     to_numpy,
 )
+from ._defaults import resolve
 from ._network import FlatParameters, initialize
 from ._optimizers import make_optimizer
-from ._schedules import make_schedule
+from ._schedules import OneCycleSchedule, make_schedule
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -62,6 +63,7 @@ class FitPlan(NamedTuple):
     params: FlatParameters  # the starting weights, a new buffer
     optimizer: object  # new or a copy; None for 'lbfgs'
     schedule: object  # new or a copy; None for 'lbfgs'
+    settings: object  # the call's batch size, step and max_iter, 'auto' resolved
     best: object  # the early-stopping checkpoint to continue from, or None
     rng: np.random.RandomState
     features: dict | None  # n_features_in_ (and feature_names_in_) learnt, or None
@@ -115,6 +117,8 @@ def make_plan(
     class_weights = estimator._class_weights(y, coding)
     weights = sample_weights(X.shape[0], sample_weight, dtype)
     weigh_classes(weights, class_weights, coding, y)
+    if reset:
+        coding = estimator._learnt_coding(coding, y, weights, backend, dtype)
     if sp.issparse(X):
         X = X.tocsr()  # row slicing of minibatches is cheap in CSR only
     if reset or not hasattr(estimator, "_rng"):
@@ -141,7 +145,10 @@ def make_plan(
         X, y, Y, weights, validation_set = _hold_out(
             estimator, X, y, Y, weights, coding, rng, backend
         )
-    optimizer, schedule = _solver_state(estimator, params, incremental)
+    settings = resolve(estimator, X.shape[0])
+    optimizer, schedule = _solver_state(estimator, params, incremental, settings)
+    if isinstance(schedule, OneCycleSchedule):  # a continued or requested cycle
+        settings = settings._replace(max_iter=schedule.n_epochs)
     best = None if fresh else getattr(estimator, "_best", None)
     if best is not None:  # everything follows X, the best checkpoint too
         best = copy_with_arrays(best, best.arrays(), backend.copied)
@@ -157,6 +164,7 @@ def make_plan(
         params=params,
         optimizer=optimizer,
         schedule=schedule,
+        settings=settings,
         best=best,
         rng=rng,
         features=_learnt_features(validator) if reset else None,
@@ -383,16 +391,17 @@ def _hold_out(estimator, X, y, Y, weights, coding, rng, backend):
     return X, y, Y, weights, ValidationSet(X_held, y_held, Y_held, weights_held)
 
 
-def _solver_state(estimator, params, incremental):
+def _solver_state(estimator, params, incremental, settings):
     """The optimiser and step schedule of a stochastic solver's call (None
     and None for 'lbfgs').
 
     ``partial_fit`` continues those of the previous call (a copy, moved to
     the parameters' namespace and device) when they serve parameters of this
     size and dtype; any other call starts new ones, whose 'one_cycle' cycle is
-    ``max_iter`` epochs long, or as long as ``fit_out_of_core`` asks (see
-    ``BaseBackpropMLP._one_cycle_over``). Such a request starts a new cycle
-    on a continued schedule too, unless one is in progress.
+    ``max_iter`` epochs long (resolved in ``settings``), or as long as
+    ``fit_out_of_core`` asks (see ``BaseBackpropMLP._one_cycle_over``).
+    Such a request starts a new cycle on a continued schedule too, unless
+    one is in progress.
     """
     if estimator.solver not in STOCHASTIC_SOLVERS:
         return None, None
@@ -415,4 +424,7 @@ def _solver_state(estimator, params, incremental):
             schedule.start_cycle(cycle)
         return optimizer, schedule
     optimizer = make_optimizer(estimator, n_params, dtype, like=params.flat)
-    return optimizer, make_schedule(estimator, cycle or estimator.max_iter)
+    schedule = make_schedule(
+        estimator, cycle or settings.max_iter, settings.learning_rate_init
+    )
+    return optimizer, schedule

@@ -24,13 +24,16 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
 
     The same network and solvers as
     :class:`~sklearn_backprop.BackpropMLPClassifier`, with a linear (identity)
-    output layer trained on the squared error: the loss of a minibatch is
-    ``1/2 sum_i w_i ||y_i - yhat_i||^2 / sum_i w_i`` plus the L2 penalty,
-    and the output error backpropagated is ``delta_out = yhat - y``. It takes
-    every parameter of scikit-learn's
-    :class:`~sklearn.neural_network.MLPRegressor`, with the same defaults, and
-    adds a validation set with per-epoch curves and the hidden layers as
-    features (:meth:`transform`).
+    output layer trained on the squared error of standardised targets: the
+    loss of a minibatch is ``1/2 sum_i w_i ||y'_i - yhat'_i||^2 / sum_i w_i``
+    plus the L2 penalty, with ``y' = (y - target_mean_) / target_scale_``,
+    and the output error backpropagated is ``delta_out = yhat' - y'``;
+    predictions are in the units of ``y``. By default it trains scikit-learn's
+    network (100 ReLU units) with Adam on a one-cycle schedule whose length
+    adapts to the data (see ``max_iter``). It takes every parameter of
+    scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`, and adds
+    target standardisation, a validation set with per-epoch curves and the
+    hidden layers as features (:meth:`transform`).
 
     Parameters
     ----------
@@ -42,10 +45,32 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     {{hidden_layer_sizes}}
     {{activation}}
     {{training_parameters}}
+    standardize_target : bool, default=True
+        Whether the network learns the targets standardised, each column
+        centred on its mean and divided by its standard deviation (a column
+        of constant targets by 1), learnt by the call that starts the model
+        (:meth:`fit`, or the first :meth:`partial_fit`) from its unweighted
+        targets, as :class:`~sklearn.compose.TransformedTargetRegressor` with
+        a :class:`~sklearn.preprocessing.StandardScaler` does. Predictions
+        and scores are in the units of ``y``; ``loss_``, ``loss_curve_``,
+        ``best_loss_`` and ``validation_loss_curve_`` are in standardised
+        units. False trains on ``y`` as it is, as scikit-learn's
+        MLPRegressor does: with scikit-learn's other hyperparameters
+        (``learning_rate='constant'``, ``learning_rate_init=0.001``,
+        ``max_iter=200``) and the same ``random_state``, the same model up to
+        rounding. Ignored (no scaling) with ``loss='poisson'``, whose
+        targets are counts.
     {{transform_layer}}
 
     Attributes
     ----------
+    target_mean_ : ndarray of shape (n_outputs,) or None
+        Mean of each target column, subtracted before training; None when
+        the targets are not standardised.
+    target_scale_ : ndarray of shape (n_outputs,) or None
+        Standard deviation of each target column (1 for a constant one),
+        divided into the centred targets; None when they are not
+        standardised.
     {{fitted_attributes}}
 
     See Also
@@ -55,15 +80,20 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
 
     Notes
     -----
-    Scale the inputs and, for large targets, the targets too (for example
-    with :class:`~sklearn.compose.TransformedTargetRegressor`): the squared
-    error grows with the square of the targets' scale, and so do the steps of
-    'sgd'.
+    Scale the inputs (for example with
+    :class:`~sklearn.preprocessing.StandardScaler`); the targets are
+    standardised inside (``standardize_target``): with raw targets the
+    squared error grows with the square of their scale, and so do the steps
+    of 'sgd' (scikit-learn's ``MLPRegressor()`` ends with an R² of -1.03 on
+    the diabetes data's targets, 25 to 346; this regressor's defaults 0.46,
+    by 5-fold cross-validation).
 
     Where it deliberately differs from scikit-learn's MLPRegressor: for
     several outputs, ``loss_curve_`` and ``loss_`` sum the squared error over
     the outputs (the loss whose gradient both compute), where scikit-learn
-    reports its mean over the outputs; the per-epoch ``verbose`` lines report
+    reports its mean over the outputs; the targets are standardised, and the
+    defaults are a one-cycle schedule of adaptive length (see above); the
+    per-epoch ``verbose`` lines report
     training and validation loss and R²; and ``loss_curve_``,
     ``train_scores_`` and the validation curves are also recorded by 'lbfgs'.
     Unless the hidden units are sigmoids (which start as the classifier's),
@@ -87,6 +117,7 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     _parameter_constraints: dict = {
         **BaseBackpropMLP._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_OUTPUTS))],
+        "standardize_target": ["boolean"],
     }
     _score_name = "r2"
 
@@ -99,11 +130,11 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate="one_cycle",
+        learning_rate_init="auto",
         power_t=0.5,
         warmup_fraction=0.1,
-        max_iter=200,
+        max_iter="auto",
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -118,6 +149,7 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        standardize_target=True,
         transform_layer=-1,
     ):
         store_init_params(self, locals())
@@ -168,9 +200,22 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
             )
         return y, coding
 
+    def _learnt_coding(self, coding, y, weights, backend, dtype):
+        """The coding of a new model, its targets standardised (weighted by
+        the sample weights) unless ``standardize_target`` is off."""
+        # Poisson targets are counts: their scale is the model's, kept.
+        if self.standardize_target and self.loss == "squared_error":
+            return coding.standardized(y, weights, backend, dtype)
+        return coding
+
     @property
     def _coding(self):
-        return TargetCoding(self.n_outputs_, self.out_activation_)
+        return TargetCoding(
+            self.n_outputs_,
+            self.out_activation_,
+            getattr(self, "target_mean_", None),
+            getattr(self, "target_scale_", None),
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -38,8 +38,9 @@ class ConstantSchedule:
     def epoch_ends(self, time_step):
         """An epoch has completed; ``time_step`` samples have been seen in all."""
 
-    def plateau(self, msg, verbose):
-        """The monitored figure has stopped improving: return True to stop
+    def plateau(self, msg, verbose, validation=False):
+        """The monitored figure (the validation score when ``validation``,
+        else the training loss) has stopped improving: return True to stop
         training, or shrink the step and return False."""
         if verbose:
             print(msg + " Stopping.")
@@ -87,7 +88,7 @@ class AdaptiveSchedule(ConstantSchedule):
     """A constant step divided by 5 each time progress stalls; training stops
     once it is 1e-6 or less (scikit-learn's 'adaptive')."""
 
-    def plateau(self, msg, verbose):
+    def plateau(self, msg, verbose, validation=False):
         if self.learning_rate <= 1e-6:
             if verbose:
                 print(msg + " Learning rate too small. Stopping.")
@@ -122,8 +123,12 @@ class OneCycleSchedule(ConstantSchedule):
     Each minibatch takes the step at the middle of its share of the cycle:
     never exactly 0, and the same on the way up and down. An epoch after the
     end of a cycle starts the next one, so that :meth:`partial_fit` calls
-    follow cycle after cycle; a plateau stops training, as with a constant
-    step.
+    follow cycle after cycle. A plateau of the validation score (early
+    stopping) stops training, as with a constant step; a plateau of the
+    training loss does not: while the step rises the loss need not fall, and
+    a cycle cut short in its warm-up ends far from its best (make_moons,
+    125 epochs: stopped after 15 at 0.81 test accuracy, 0.905 when run to
+    its end).
 
     Parameters
     ----------
@@ -140,6 +145,13 @@ class OneCycleSchedule(ConstantSchedule):
         self.n_epochs = int(n_epochs)
         self.warmup_fraction = float(warmup_fraction)
         self.epochs_done = 0
+
+    def plateau(self, msg, verbose, validation=False):
+        if validation:
+            return super().plateau(msg, verbose)
+        if verbose:
+            print(msg + " The one-cycle schedule runs its course.")
+        return False
 
     @property
     def cycle_epoch(self):
@@ -177,18 +189,18 @@ class OneCycleSchedule(ConstantSchedule):
         self.n_epochs, self.epochs_done = int(n_epochs), 0
 
 
-def make_schedule(estimator, n_epochs):
-    """The schedule of an estimator's parameters, with cycles of ``n_epochs``.
+def make_schedule(estimator, n_epochs, learning_rate_init):
+    """The schedule of an estimator's parameters, with cycles of ``n_epochs``
+    and the step ``learning_rate_init`` (the parameter, 'auto' resolved).
 
-    Adam takes its step as given ('constant'), whatever ``learning_rate``
-    says, as scikit-learn's does.
+    'one_cycle' drives both 'sgd' and 'adam'; scikit-learn's schedules are
+    for 'sgd' only: Adam takes its step as given ('constant') with them, as
+    scikit-learn's does.
     """
+    if estimator.learning_rate == "one_cycle":
+        return OneCycleSchedule(learning_rate_init, n_epochs, estimator.warmup_fraction)
     if estimator.solver != "sgd" or estimator.learning_rate == "constant":
-        return ConstantSchedule(estimator.learning_rate_init)
+        return ConstantSchedule(learning_rate_init)
     if estimator.learning_rate == "invscaling":
-        return InvScalingSchedule(estimator.learning_rate_init, estimator.power_t)
-    if estimator.learning_rate == "adaptive":
-        return AdaptiveSchedule(estimator.learning_rate_init)
-    return OneCycleSchedule(
-        estimator.learning_rate_init, n_epochs, estimator.warmup_fraction
-    )
+        return InvScalingSchedule(learning_rate_init, estimator.power_t)
+    return AdaptiveSchedule(learning_rate_init)

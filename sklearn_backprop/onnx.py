@@ -40,6 +40,7 @@ as in ``predict``.
 
 import numpy as np
 
+from ._array_api import to_numpy
 from ._classifier import BackpropMLPClassifier
 from ._coding import (
     BinaryCoding,
@@ -404,8 +405,17 @@ def _convert_regressor(scope, operator, container):
     model = operator.raw_operator
     builder = _GraphBuilder(scope, operator, container)
     z = _output_preactivations(builder, operator, model)
-    output_operator = _TARGET_OPERATORS[model._coding.out_activation]
-    builder.node(output_operator, z, operator.outputs[0].full_name)
+    coding = model._coding
+    output_operator = _TARGET_OPERATORS[coding.out_activation]
+    if coding.scale is None:
+        builder.node(output_operator, z, operator.outputs[0].full_name)
+        return
+    a = builder.node(output_operator, z)
+    scale = builder.constant("target_scale", to_numpy(coding.scale))
+    scaled = builder.node("Mul", [a, scale])
+    mean = builder.constant("target_mean", to_numpy(coding.mean))
+    # yhat = mean + scale * a_L: standardised targets back in y's units
+    builder.node("Add", [scaled, mean], operator.outputs[0].full_name)
 
 
 if _IMPORT_ERROR is None:

@@ -4,21 +4,22 @@ gives."""
 
 import contextlib
 
-from sklearn_backprop._optimizers import SGDOptimizer
+from sklearn_backprop._optimizers import AdamOptimizer, SGDOptimizer
 from sklearn_backprop._schedules import one_cycle_learning_rate
 
 
 @contextlib.contextmanager
-def recorded_steps(monkeypatch):
-    """The step size of every minibatch update of SGD, in order."""
+def recorded_steps(monkeypatch, solver="sgd"):
+    """The step size of every minibatch update of SGD (or Adam), in order."""
     steps = []
-    original = SGDOptimizer.update_params
+    optimizer = {"sgd": SGDOptimizer, "adam": AdamOptimizer}[solver]
+    original = optimizer.update_params
 
     def update_params(self, params, grads, learning_rate, scratch=None):
         steps.append(learning_rate)
         return original(self, params, grads, learning_rate, scratch)
 
-    monkeypatch.setattr(SGDOptimizer, "update_params", update_params)
+    monkeypatch.setattr(optimizer, "update_params", update_params)
     yield steps
     monkeypatch.undo()
 

@@ -33,13 +33,24 @@ if importlib.util.find_spec("benchmarks") is None:  # pytest --import-mode=impor
 from benchmarks import __main__ as cli  # noqa: E402
 from benchmarks import runner  # noqa: E402
 from benchmarks.contenders import EPOCHS, TIME_TO_ACCURACY, Lineup  # noqa: E402
+from benchmarks.contenders.tabular import TABULAR  # noqa: E402
 from benchmarks.data import Source  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 KERAS_MISSING = 'needs Keras 3 and JAX: pip install "sklearn-backprop[benchmark]"'
 # 1 000 training and 200 test images: seconds per section.
 SYNTHETIC_ROWS = 1000
-SECTIONS = ("1,3", "2", "4", "5", "regression", "time-to-98", "out-of-core", "search")
+SECTIONS = (
+    "1,3",
+    "2",
+    "4",
+    "5",
+    "regression",
+    "time-to-98",
+    "out-of-core",
+    "search",
+    "across-data",
+)
 LINEUP = Lineup()  # as the dry runs' interpreter will find it
 # The dry runs' interpreter: each section of argv[3:] into its own folder.
 DRIVER = """
@@ -195,7 +206,7 @@ def test_the_command_line_keeps_its_options():
     assert runner.stem(runner.parse_only("3,1")) == "latest"
     assert runner.stem(None) == "latest"
     assert runner.stem(["2"]) == "defaults"
-    for name in ("regression", "out-of-core", "search", "time-to-98"):
+    for name in ("regression", "out-of-core", "search", "time-to-98", "across-data"):
         assert runner.stem(runner.parse_only(name)) == name
     with pytest.raises(SystemExit, match="--only takes targets"):
         runner.parse_only("1,bogus")
@@ -323,6 +334,62 @@ def test_regression_section(dry_run):
     ]
     assert rows(report, "Regression") == ["friedman1"] * 6 + ["diabetes"] * 6
     assert len(results["regression_targets"]) == 6
+
+
+def iris_runs(section):
+    return section["tasks"]["classification"]["iris"]["runs"]
+
+
+def test_across_data_section(dry_run):
+    """The dry run cross-validates every contender on iris and diabetes (the
+    real data sets, five folds), and evaluates issue 21's targets."""
+    results, report, output = dry_run("across-data")
+    assert sorted(p.name for p in output.iterdir()) == [
+        "across-data.json",
+        "across-data.md",
+    ]
+    section = results["across_data"]
+    assert list(section["tasks"]["classification"]) == ["iris"]
+    assert list(section["tasks"]["regression"]) == ["diabetes"]
+    keys = {c.key for c in TABULAR}
+    ran = set(section["contenders"])
+    assert ran | set(section["not_run"]) == keys
+    found = importlib.util.find_spec
+    assert ran == {c.key for c in TABULAR if all(found(m) for m in c.needs)}
+    for task in section["tasks"].values():
+        for data in task.values():
+            assert set(data["runs"]) == ran
+            for run in data["runs"].values():
+                assert "error" not in run
+                assert len(run["fold_scores"]) == 5
+    # Ours with the solver a head defaults to is the defaults' run, not another.
+    assert iris_runs(section)["ours_sgd"]["same_as"] == "ours"
+    assert (
+        section["tasks"]["regression"]["diabetes"]["runs"]["ours_adam"]["same_as"]
+        == "ours"
+    )
+    assert "same_as" not in iris_runs(section)["ours_adam"]
+    iris = section["tasks"]["classification"]["iris"]["runs"]
+    diabetes = section["tasks"]["regression"]["diabetes"]["runs"]
+    # Issue 21's headline: ours' defaults on small data, without a warning.
+    assert iris["ours"]["score"] > 0.95 and diabetes["ours"]["score"] > 0.4
+    assert iris["ours"]["convergence_warnings"] == 0
+    assert diabetes["ours"]["convergence_warnings"] == 0
+    assert iris["sklearn"]["convergence_warnings"] == 5  # max_iter reached
+    verdicts = targets(report)
+    assert {"iris/defaults", "iris/realmlp", "iris/adam", "iris/lbfgs"} <= set(verdicts)
+    assert {"classification/mean", "diabetes/r2", "time/total"} <= set(verdicts)
+    # Every solver's warnings count, 'lbfgs' (200 iterations) among them.
+    warned = sum(r["convergence_warnings"] for r in diabetes.values())
+    warned_ours = sum(
+        r["convergence_warnings"]
+        for runs in (iris, diabetes)
+        for key, r in runs.items()
+        if key.startswith("ours") and "same_as" not in r
+    )
+    assert warned > 0
+    assert verdicts["warnings"] == ("PASS" if warned_ours == 0 else "FAIL")
+    assert rows(report, "Defaults across data sets") == ["iris"]
 
 
 def test_time_to_accuracy_section(dry_run):

@@ -419,6 +419,8 @@ def test_scoring_monitor_logs_the_regressor_r2(solver):
     params = dict(
         hidden_layer_sizes=(8,),
         solver=solver,
+        # A constant step: epoch k's model is that of a fit of k epochs.
+        learning_rate="constant",
         learning_rate_init=0.05,
         max_iter=4,
         tol=0.0,

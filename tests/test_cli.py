@@ -115,10 +115,11 @@ def test_help_shows_the_defaults(capsys):
         _cli.main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     for default in (
-        "(default: 8;",
+        "(default: 'auto', the estimator's: 8 on MNIST,",
         "(default: 256)",
-        "(default: 0.6,",
-        "(default: 100)",
+        "(default: 'auto', the estimator's: 0.6,",
+        "0.05 with --solver adam",
+        "(default: 'auto', the estimator's: 100 on MNIST,",
         "(default: sgd)",
         "(default: 0)",
         "(default: sklearn-backprop-output)",
@@ -232,19 +233,18 @@ def test_options_reach_the_estimator():
 
 
 def test_adam_without_lr_gets_adams_step_and_trains(tmp_path, capsys):
-    # The default step, 0.6, is the peak of SGD's one-cycle schedule: Adam
-    # with it ends at chance on the digits (about 10 %).
+    # The estimator's 'auto' step is the solver's own: the peak of Adam's
+    # one-cycle schedule, 0.05 (SGD's 0.6 would leave Adam at chance).
     args = _cli.build_parser().parse_args(["--solver", "adam"])
-    assert _cli.build_estimator(args).learning_rate_init == 0.001
+    assert _cli.build_estimator(args).learning_rate_init == "auto"
     args = _cli.build_parser().parse_args(["--solver", "adam", "--lr", "0.01"])
     assert _cli.build_estimator(args).learning_rate_init == 0.01
     out = tmp_path / "runs"
     argv = ["--dataset", "digits", "--solver", "adam", "--quiet", "--output", str(out)]
     assert _cli.main(argv) == 0
     summary = json.loads((out / "run-001" / "history.json").read_text())
-    # It learns (76 % after the 8 default epochs of 14 minibatches each; Adam
-    # at 0.001 needs more on so little data), where 0.6 stays at chance.
-    assert summary["test_accuracy"] > 0.6
+    assert summary["resolved"]["learning_rate_init"] == 0.05
+    assert summary["test_accuracy"] > 0.9
 
 
 def test_module_entry_point_runs(tmp_path):

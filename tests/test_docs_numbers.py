@@ -508,7 +508,16 @@ def test_regression_first_verbose_line(capsys):
     assert first.startswith("Epoch 1/2 - loss:")
     assert_allclose(_figures(first), _figures(quoted), atol=2e-4)
     assert round(float(y[:200].mean())) == 14
-    stated("regression.rst", "while the targets lie around 14")
+    stated("regression.rst", "The targets lie around 14")
+    # ... and the same line on the raw targets.
+    raw = BackpropMLPRegressor(
+        max_iter=2, verbose=True, random_state=0, standardize_target=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        raw.fit(X[:200], y[:200], X_val=X[200:], y_val=y[200:])
+    loss, r2 = _figures(capsys.readouterr().out.splitlines()[0])[:2]
+    stated("regression.rst", f"starts at a loss of {loss:.2f} and an R² of {r2:.2f}")
 
 
 def test_classifier_verbose_line_of_the_readme_example(capsys):
@@ -550,9 +559,10 @@ def test_defaults_in_the_differences_table():
         "activation": ("logistic", "relu", "``'logistic'``", "``'relu'``"),
         "solver": ("sgd", "adam", "``'sgd'``", "``'adam'``"),
         "learning_rate": ("one_cycle", "constant", "``'one_cycle'``", "``'constant'``"),
-        "learning_rate_init": (0.6, 0.001, "0.6", "0.001"),
-        "batch_size": (100, "auto", "100", "``'auto'``"),
-        "max_iter": (8, 200, "8", "200"),
+        "learning_rate_init": ("auto", 0.001, "``'auto'``", "0.001"),
+        "batch_size": ("auto", "auto", "``'auto'``", "``'auto'``"),
+        "max_iter": ("auto", 200, "``'auto'``", "200"),
+        "beta_2": (0.95, 0.999, "0.95", "0.999"),
     }
     text = (GUIDE / "differences.rst").read_text(encoding="utf-8")
     for name, (our_value, their_value, our_text, their_text) in rows.items():
@@ -561,6 +571,30 @@ def test_defaults_in_the_differences_table():
         cells = re.search(rf"^``{name}``\s+(.*)$", text, flags=re.MULTILINE)[1]
         assert cells.split()[0] == our_text and cells.split()[-1] == their_text
     assert ours["momentum"] == 0.9 and ours["nesterovs_momentum"]
+
+
+def test_what_auto_means_as_the_pages_say():
+    # differences.rst, tips.rst and the docstrings: on iris's 150 samples, 70
+    # epochs of 32; on MNIST's 60 000, 8 of 100 at a peak of 0.6.
+    from sklearn.datasets import load_iris
+
+    from sklearn_backprop._defaults import resolve
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = BackpropMLPClassifier(random_state=0).fit(X, y)
+    assert (clf.batch_size_, clf.max_iter_, clf.n_iter_) == (32, 70, 70)
+    assert resolve(BackpropMLPClassifier(), 60_000) == (100, 0.6, 8)
+    assert resolve(BackpropMLPClassifier(), 1347) == (100, 0.6, 25)
+    stated("../getting_started.rst", "on these 1347 images, 25 epochs of 100")
+    assert resolve(BackpropMLPClassifier(solver="adam"), 60_000)[1] == 0.05
+    assert resolve(BackpropMLPRegressor(), 60_000)[1] == 0.01
+    assert resolve(BackpropMLPRegressor(solver="sgd"), 60_000)[1] == 0.05
+    for name in ("differences.rst", "tips.rst"):
+        stated(name, "on iris's 150 samples, 70 epochs of 32")
+    doc = " ".join(BackpropMLPClassifier.__doc__.split())
+    assert "70 on iris's 150 samples, 5 batches of 32" in doc
 
 
 def test_lbfgs_figures():
@@ -599,9 +633,15 @@ def test_small_facts():
 
 def test_training_stops_after_more_than_n_iter_no_change_epochs():
     X, y = digits()
-    # tol=1e9: no epoch after the first counts as progress
+    # tol=1e9: no epoch after the first counts as progress (with a constant
+    # step: a one-cycle schedule runs its course through plateaus)
     clf = BackpropMLPClassifier(
-        hidden_layer_sizes=(8,), n_iter_no_change=2, tol=1e9, max_iter=50
+        hidden_layer_sizes=(8,),
+        n_iter_no_change=2,
+        tol=1e9,
+        max_iter=50,
+        learning_rate="constant",
+        learning_rate_init=0.1,
     ).fit(X[:200], y[:200])
     assert clf.n_iter_ == 1 + 2 + 1  # the first epoch, 2 tolerated, 1 more
     wording = "more than ``n_iter_no_change`` consecutive epochs"

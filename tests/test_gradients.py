@@ -143,10 +143,12 @@ def test_regressor_step_computed_by_hand():
         activation="logistic",
         solver="sgd",
         momentum=0.0,
+        learning_rate="constant",
         learning_rate_init=1.0,
         alpha=0.0,
         batch_size=1,
         shuffle=False,
+        standardize_target=False,  # y as it is, as on paper
     )
     reg.coefs_ = [np.array([[0.5]]), np.array([[2.0]])]
     reg.intercepts_ = [np.array([0.0]), np.array([0.0])]

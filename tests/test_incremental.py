@@ -131,7 +131,10 @@ def test_warm_start_fit_continues():
 def test_warm_start_from_assigned_weights():
     X, y = X_MC, Y_MC
     donor = small(max_iter=5, random_state=11).fit(X, y)
-    continue_params = dict(warm_start=True, max_iter=1, shuffle=False)
+    # One full batch: the loss recorded is that of the weights it starts from.
+    continue_params = dict(
+        warm_start=True, max_iter=1, shuffle=False, batch_size=10_000
+    )
 
     def continue_from(coefs, intercepts, seed):
         model = small(max_iter=2, random_state=seed).fit(X, y)

@@ -249,6 +249,7 @@ def _diverging_clf(activation, **params):
         # A constant step: the weights after k epochs are fit(max_iter=k)'s.
         learning_rate="constant",
         learning_rate_init=1e3,
+        batch_size=100,
         max_iter=30,
         random_state=0,
     )

@@ -81,16 +81,24 @@ def test_start_cycle_sets_the_length_of_the_next_cycle():
     steps = [list(schedule.epoch_steps(3)) for _ in range(1)]
     schedule.epoch_ends(0)
     assert_allclose(steps[0], expected_steps(0.8, 2, 0.1, 3, [0]), rtol=1e-15)
-    # Only 'one_cycle' has cycles; Adam and the others take a constant step.
-    for params in (dict(solver="adam"), dict(learning_rate="constant")):
+    # Only 'one_cycle' has cycles, for 'sgd' and 'adam'; Adam with
+    # scikit-learn's schedules takes a constant step, as scikit-learn's does.
+    for params in (
+        dict(solver="adam", learning_rate="invscaling"),
+        dict(learning_rate="constant"),
+    ):
         clf = BackpropMLPClassifier(**params)
-        assert type(make_schedule(clf, 5)) is ConstantSchedule
+        assert type(make_schedule(clf, 5, 0.001)) is ConstantSchedule
+    for solver in ("sgd", "adam"):
+        clf = BackpropMLPClassifier(solver=solver)
+        assert type(make_schedule(clf, 5, 0.001)) is OneCycleSchedule
 
 
 def test_fit_takes_the_schedules_step_before_every_minibatch(monkeypatch):
     X, y = digits(400)  # batches of 100: 4 a epoch
     clf = BackpropMLPClassifier(
         hidden_layer_sizes=(8,),
+        batch_size=100,
         learning_rate_init=0.5,
         warmup_fraction=0.2,
         max_iter=5,
@@ -105,6 +113,7 @@ def test_fit_takes_the_schedules_step_before_every_minibatch(monkeypatch):
     # every minibatch (here the peak) trains another model.
     other = BackpropMLPClassifier(
         hidden_layer_sizes=(8,),
+        batch_size=100,
         learning_rate="constant",
         learning_rate_init=0.5,
         max_iter=5,
@@ -142,13 +151,15 @@ def test_regressor_takes_the_schedule_too(monkeypatch):
 # No warning at the end of the cycle; the warning elsewhere
 # ----------------------------------------------------------------------
 def test_defaults_fit_digits_without_warnings():
-    X, y = digits()
+    X, y = digits()  # 1797 rows: batches of 100, 18 a epoch
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clf = BackpropMLPClassifier(random_state=0).fit(X, y)
-    assert clf.n_iter_ == clf.max_iter == 8
-    assert clf.score(X, y) > 0.97
-    assert clf._schedule.learning_rate < 0.01 * clf.learning_rate_init
+    # 'auto': at least 350 updates, 20 epochs of 18.
+    assert (clf.batch_size_, clf.max_iter_, clf.learning_rate_init_) == (100, 20, 0.6)
+    assert clf.n_iter_ == clf.max_iter_ == 20
+    assert clf.score(X, y) > 0.99
+    assert clf._schedule.learning_rate < 0.01 * clf.learning_rate_init_
 
 
 def test_grid_search_with_the_defaults_raises_no_convergence_warning():
@@ -171,9 +182,9 @@ def test_grid_search_with_the_defaults_raises_no_convergence_warning():
         dict(learning_rate="constant"),
         dict(learning_rate="invscaling"),
         dict(learning_rate="adaptive"),
-        dict(solver="adam", learning_rate_init=0.001),  # Adam ignores schedules
+        dict(solver="adam", learning_rate="constant", learning_rate_init=0.001),
     ],
-    ids=["constant", "invscaling", "adaptive", "adam"],
+    ids=["constant", "invscaling", "adaptive", "adam-constant"],
 )
 def test_a_max_iter_that_cuts_training_short_still_warns(params):
     X, y = digits(300)
@@ -182,20 +193,26 @@ def test_a_max_iter_that_cuts_training_short_still_warns(params):
         clf.fit(X, y)
 
 
-def test_the_tol_rule_can_end_a_cycle_early():
+def test_the_tol_rule_does_not_end_a_cycle(capsys):
     X, y = digits(300)
-    # Seeded: for about 1 seed in 20 the first epoch's loss is more than
-    # tol above the second's, which then counts as progress.
-    clf = BackpropMLPClassifier(
+    params = dict(
         hidden_layer_sizes=(8,), max_iter=50, tol=10.0, n_iter_no_change=2,
         random_state=0,
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf.fit(X, y)
-    # The first epoch sets the best loss; 2 more without progress are
-    # tolerated, a third is not.
-    assert clf.n_iter_ == 4
+        clf = BackpropMLPClassifier(verbose=True, **params).fit(X, y)
+    # No epoch lowers the loss by 10: every third one is a plateau, and the
+    # cycle runs its course through them (a cycle cut short ends in its
+    # warm-up, at a large step).
+    assert clf.n_iter_ == 50
+    assert capsys.readouterr().out.count("The one-cycle schedule runs its course") == 16
+    # A constant step stops there: the first epoch sets the best loss; 2 more
+    # without progress are tolerated, a third is not.
+    constant = BackpropMLPClassifier(
+        learning_rate="constant", learning_rate_init=0.1, **params
+    ).fit(X, y)
+    assert constant.n_iter_ == 4
 
 
 # ----------------------------------------------------------------------
@@ -203,21 +220,22 @@ def test_the_tol_rule_can_end_a_cycle_early():
 # ----------------------------------------------------------------------
 def test_partial_fit_follows_the_cycle_then_starts_another(monkeypatch):
     X, y = digits(300)
-    clf = BackpropMLPClassifier(
-        hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
+    params = dict(
+        hidden_layer_sizes=(8,),
+        batch_size=100,
+        max_iter=3,
+        shuffle=False,
+        random_state=0,
     )
+    clf = BackpropMLPClassifier(**params)
     with recorded_steps(monkeypatch) as steps:
         for _ in range(4):
             clf.partial_fit(X, y, classes=np.arange(10))
     expected = expected_steps(0.6, 3, 0.1, 3, [0, 1, 2, 0])
     assert_allclose(steps, expected, rtol=1e-15)
     # Three calls are a fit of max_iter=3, weight for weight.
-    fitted = BackpropMLPClassifier(
-        hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
-    ).fit(X, y)
-    again = BackpropMLPClassifier(
-        hidden_layer_sizes=(8,), max_iter=3, shuffle=False, random_state=0
-    )
+    fitted = BackpropMLPClassifier(**params).fit(X, y)
+    again = BackpropMLPClassifier(**params)
     for _ in range(3):
         again.partial_fit(X, y, classes=np.arange(10))
     for ours, theirs in zip(again.coefs_, fitted.coefs_):
@@ -227,7 +245,9 @@ def test_partial_fit_follows_the_cycle_then_starts_another(monkeypatch):
 def test_set_params_between_partial_fit_calls_keeps_the_running_cycle(monkeypatch):
     # As in scikit-learn, partial_fit's optimiser is made on the first call.
     X, y = digits(300)
-    clf = BackpropMLPClassifier(hidden_layer_sizes=(8,), max_iter=4, random_state=0)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), batch_size=100, max_iter=4, random_state=0
+    )
     with recorded_steps(monkeypatch) as steps:
         clf.partial_fit(X, y, classes=np.arange(10))
         clf.set_params(max_iter=2, learning_rate_init=0.1)
@@ -235,19 +255,25 @@ def test_set_params_between_partial_fit_calls_keeps_the_running_cycle(monkeypatc
     assert_allclose(steps, expected_steps(0.6, 4, 0.1, 3, [0, 1]), rtol=1e-15)
 
 
-def test_adam_ignores_the_schedule():
+def test_adam_follows_the_schedule(monkeypatch):
     X, y = digits(300)
     params = dict(
-        hidden_layer_sizes=(8,), solver="adam", learning_rate_init=0.01, max_iter=3
-    )
+        hidden_layer_sizes=(8,), solver="adam", batch_size=100, max_iter=3,
+        random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the cycle ran its course
+        with recorded_steps(monkeypatch, "adam") as steps:
+            scheduled = BackpropMLPClassifier(**params).fit(X, y)
+    # The classifier's 'auto' peak for Adam, 0.05.
+    assert scheduled.learning_rate_init_ == 0.05
+    assert_allclose(steps, expected_steps(0.05, 3, 0.1, 3, range(3)), rtol=1e-15)
+    # scikit-learn's schedules leave Adam's step constant, as theirs do.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        scheduled = BackpropMLPClassifier(random_state=0, **params).fit(X, y)
-        constant = BackpropMLPClassifier(
-            learning_rate="constant", random_state=0, **params
-        ).fit(X, y)
-    for ours, theirs in zip(scheduled.coefs_, constant.coefs_):
-        assert_array_equal(ours, theirs)
+        with recorded_steps(monkeypatch, "adam") as steps:
+            BackpropMLPClassifier(learning_rate="invscaling", **params).fit(X, y)
+    assert steps == [0.001] * 9
 
 
 def test_early_stopping_keeps_the_best_epoch_within_the_cycle():
@@ -353,7 +379,11 @@ def test_warmup_fraction_out_of_range_is_refused(value):
 def test_no_warmup_starts_at_the_peak(monkeypatch):
     X, y = digits(200)
     clf = BackpropMLPClassifier(
-        hidden_layer_sizes=(8,), warmup_fraction=0.0, max_iter=2, random_state=0
+        hidden_layer_sizes=(8,),
+        batch_size=100,
+        warmup_fraction=0.0,
+        max_iter=2,
+        random_state=0,
     )
     with recorded_steps(monkeypatch) as steps:
         clf.fit(X, y)

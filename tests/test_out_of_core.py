@@ -137,7 +137,8 @@ def test_same_model_as_partial_fit_block_by_block(prefetch):
     ):
         assert_array_equal(got, expected)
     assert clf.loss_curve_ == reference.loss_curve_
-    assert clf.max_iter == 8  # left as it was
+    assert clf.max_iter == "auto"  # left as it was
+    assert clf.max_iter_ == 18  # the cycle's length
 
 
 @pytest.fixture
@@ -159,9 +160,9 @@ def test_one_cycle_spans_the_whole_training(recorded_steps):
         small_classifier(batch_size=100), X, y, epochs=4, classes=range(10)
     )
     # 4 epochs of 5 blocks of 2 minibatches: one rise and one fall over the
-    # 40 updates, not a cycle of max_iter=8 blocks started again and again.
+    # 40 updates, not a cycle of max_iter blocks started again and again.
     assert steps == pytest.approx(_one_cycle_steps(40), rel=1e-12)
-    assert clf.max_iter == 8
+    assert clf.max_iter == "auto"
     # An estimator at the end of its cycle runs a new one over the new calls.
     steps.clear()
     fit_out_of_core(clf, X, y, epochs=1)
@@ -188,13 +189,16 @@ def test_one_cycle_stopped_mid_cycle_by_the_caller_continues(recorded_steps):
 
 
 def test_one_cycle_of_a_fit_stopped_early_continues(recorded_steps):
-    # A fit that the tol rule stopped after 4 of its 12 epochs left its cycle
+    # A fit that early stopping ended after 4 of its 12 epochs left its cycle
     # in the middle: fit_out_of_core continues that cycle (documented).
     X, y = lazy_data(n_blocks=5, rows=200, n_features=20)
     X_np, y_np = dask.compute(X, y)
-    clf = small_classifier(batch_size=200, max_iter=12, tol=1e3, n_iter_no_change=2)
+    clf = small_classifier(
+        batch_size=200, max_iter=12, tol=1e3, n_iter_no_change=2, early_stopping=True
+    )
     clf.fit(X_np, y_np)
     assert clf.n_iter_ == 4
+    clf.set_params(early_stopping=False)  # partial_fit refuses it
     recorded_steps.clear()
     fit_out_of_core(clf, X, y, epochs=1, shuffle_blocks=False)
     # Blocks of 200 rows: one minibatch each, epochs 5 to 9 of the cycle of 12.
@@ -210,7 +214,7 @@ def test_a_failed_first_call_leaves_the_cycle_as_it_was():
     with pytest.raises(ValueError):
         fit_out_of_core(clf, X, bad_y)
     assert (clf._schedule.n_epochs, clf._schedule.epochs_done) == cycle
-    assert clf.max_iter == 8
+    assert clf.max_iter == "auto"
 
 
 def test_targets_and_weights_in_memory_or_lazy_and_chunked_differently():

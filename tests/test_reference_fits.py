@@ -42,6 +42,21 @@ def _data(kind):
 
 
 _SMALL = dict(hidden_layer_sizes=(16,), random_state=0)
+# The defaults of bc8ba44, given explicitly since issue 21 changed them (the
+# 'auto' batch size, step and length, the classifier's beta_2, the
+# regressor's one-cycle schedule and standardised targets): the cases train
+# as they were recorded. (bc8ba44's Adam ignored the 'one_cycle' schedule.)
+_RECORDED_DEFAULTS = {
+    BackpropMLPClassifier: dict(
+        batch_size=100, learning_rate_init=0.6, max_iter=8, beta_2=0.999
+    ),
+    BackpropMLPRegressor: dict(
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        max_iter=200,
+        standardize_target=False,
+    ),
+}
 
 # name: (estimator, parameters, data, how it trains)
 CASES = {
@@ -60,7 +75,9 @@ CASES = {
     ),
     "classifier-adam": (
         BackpropMLPClassifier,
-        dict(solver="adam", learning_rate_init=0.01, max_iter=5),
+        dict(
+            solver="adam", learning_rate="constant", learning_rate_init=0.01, max_iter=5
+        ),
         "digits",
         "fit",
     ),
@@ -115,7 +132,7 @@ def reference_fit(name):
     """Fit case ``name``; return its figures as named arrays."""
     estimator, params, data, how = CASES[name]
     X, y = _data(data)
-    model = estimator(**_SMALL, **params)
+    model = estimator(**_SMALL, **{**_RECORDED_DEFAULTS[estimator], **params})
     if how == "partial_fit":
         for _ in range(3):
             model.partial_fit(X, y, classes=np.arange(10))

@@ -88,6 +88,9 @@ def test_stopping_rule_counts_epochs_without_improvement(early_stopping):
         early_stopping=early_stopping,
         n_iter_no_change=n_iter_no_change,
         tol=tol,
+        # A constant step: a one-cycle schedule runs its course through
+        # plateaus of the training loss.
+        learning_rate="constant",
         learning_rate_init=0.5,
         batch_size=32,
     )

@@ -29,8 +29,9 @@ SGD_CONFIG = dict(
 # short or restart it. Target 2 and time-to-98 measure the defaults.
 CONSTANT_STEP = dict(learning_rate="constant", learning_rate_init=LEARNING_RATE)
 OURS_SGD_CONFIG = dict(SGD_CONFIG, **CONSTANT_STEP)
-# The defaults before issue 11: 20 epochs at a constant step of 0.1.
-PREVIOUS_DEFAULTS = dict(CONSTANT_STEP, max_iter=20)
+# The defaults before issue 11: 20 epochs of 100 samples at a constant step of
+# 0.1.
+PREVIOUS_DEFAULTS = dict(CONSTANT_STEP, max_iter=20, batch_size=BATCH_SIZE)
 # scikit-learn's own defaults (Adam at 0.001, minibatches of 200) on this network.
 SKLEARN_ADAM_CONFIG = dict(hidden_layer_sizes=(N_HIDDEN,), activation="logistic")
 # The GPU benchmark's: no L2 penalty, as the other contenders have none, so
@@ -93,15 +94,20 @@ HOST = Library()
 class OursDefaultSteps:
     """The step of every minibatch under ours' default schedule (one cycle
     over ``max_iter`` epochs, then the next), for ``n_epochs`` epochs of
-    ``n_rows`` rows: ours' schedule object itself hands them out."""
+    ``n_rows`` rows: ours' schedule object itself hands them out, with the
+    'auto' parameters resolved for ``n_rows`` as a fit resolves them."""
 
     def __init__(self, n_rows, n_epochs):
         from sklearn_backprop import BackpropMLPClassifier
+        from sklearn_backprop._defaults import resolve
         from sklearn_backprop._schedules import make_schedule
 
         defaults = BackpropMLPClassifier()
-        schedule = make_schedule(defaults, defaults.max_iter)
-        n_batches = -(-n_rows // defaults.batch_size)
+        settings = resolve(defaults, n_rows)
+        schedule = make_schedule(
+            defaults, settings.max_iter, settings.learning_rate_init
+        )
+        n_batches = -(-n_rows // settings.batch_size)
         self.epochs = []
         for _ in range(n_epochs):
             self.epochs.append(list(schedule.epoch_steps(n_batches)))

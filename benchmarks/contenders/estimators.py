@@ -78,10 +78,28 @@ def sklearn_classifier(**params):
     return ScikitLearn.estimator(**params)
 
 
+# scikit-learn's MLPRegressor defaults where ours' differ (issue 21), and
+# ours' switch to learn the targets as they are: with them and the same
+# random_state, ours trains scikit-learn's model (the regression section's
+# "same hyperparameters").
+SKLEARN_REGRESSOR_DEFAULTS = dict(
+    learning_rate="constant",
+    learning_rate_init=0.001,
+    max_iter=200,
+    standardize_target=False,
+)
+
+
 def ours_regressor(**params):
     from sklearn_backprop import BackpropMLPRegressor
 
     return BackpropMLPRegressor(**params)
+
+
+def ours_regressor_as_sklearn(**params):
+    """``BackpropMLPRegressor`` with scikit-learn's defaults, ``params`` over
+    them."""
+    return ours_regressor(**{**SKLEARN_REGRESSOR_DEFAULTS, **params})
 
 
 def sklearn_regressor(**params):
