@@ -359,6 +359,21 @@ def targets(results):
     return out
 
 
+def cell(run, labels):
+    """A contender's cell of a table: its mean score and summed fit time (and
+    its ConvergenceWarnings, when any), or why there is none."""
+    if run is None:
+        return "–"
+    if "error" in run:
+        return f"failed: {run['error'].split(':')[0]}"
+    if "same_as" in run:
+        return f"= {labels[run['same_as']]}"
+    text = f"{fmt(run['score'])} ({run['fit_seconds']:.1f} s)"
+    if run["convergence_warnings"]:
+        text += f" {run['convergence_warnings']}w"
+    return text
+
+
 def markdown(results, targets_, *, report=True):
     """The section: one table per task (score, fit seconds, warnings), then
     (``report``) the verdicts."""
@@ -396,20 +411,7 @@ def markdown(results, targets_, *, report=True):
         for name, data in sets.items():
             cells = []
             for key in keys:
-                run = data["runs"].get(key)
-                if run is None:
-                    cells.append("–")
-                    continue
-                if "error" in run:
-                    cells.append(f"failed: {run['error'].split(':')[0]}")
-                    continue
-                if "same_as" in run:
-                    cells.append(f"= {results['contenders'][run['same_as']]}")
-                    continue
-                cell = f"{fmt(run['score'])} ({run['fit_seconds']:.1f} s)"
-                if run["convergence_warnings"]:
-                    cell += f" {run['convergence_warnings']}w"
-                cells.append(cell)
+                cells.append(cell(data["runs"].get(key), results["contenders"]))
             lines.append(
                 f"| {name} | {data['n_samples']} | " + " | ".join(cells) + " |"
             )

@@ -13,10 +13,12 @@ line of the module it names.
 
 import datetime
 import doctest
+import importlib.util
 import inspect
 import json
 import math
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -720,8 +722,11 @@ def test_the_committed_run_is_one_complete_run():
     sections = {"time_to_98", "epochs", "defaults", "memory", "scaling"}
     assert sections | {"regression", "out_of_core", "search"} <= set(run)
     # No other report of a section is left beside it (those of a run of one
-    # section alone, or of the GPU benchmark on the CPU, from other runs).
+    # section alone, or of the GPU benchmark on the CPU, from other runs),
+    # but that of the section added since, run alone (issue 21).
     assert sorted(p.name for p in RESULTS.iterdir()) == [
+        "across-data.json",
+        "across-data.md",
         "latest.json",
         "latest.md",
         "scaling.png",
@@ -944,3 +949,99 @@ def test_differences_page_states_the_contracts_it_tests():
     stated(
         "differences.rst", "(a :class:`ValueError` and a :class:`FloatingPointError`)"
     )
+
+
+# ---------------------------------------------------------------------------
+# Issue 21: the defaults across data sets, from the committed run of that
+# section alone (benchmarks/results/across-data.*).
+ACROSS_COLUMNS = {
+    "classification": (
+        "ours",
+        "ours_adam",
+        "ours_lbfgs",
+        "sklearn",
+        "sklearn_lbfgs",
+        "linear",
+        "hgb",
+    ),
+    "regression": (
+        "ours",
+        "ours_sgd",
+        "ours_lbfgs",
+        "sklearn",
+        "sklearn_lbfgs",
+        "linear",
+        "hgb",
+    ),
+}
+
+
+def _across():
+    return json.loads((RESULTS / "across-data.json").read_text(encoding="utf-8"))
+
+
+def across_rows(results, task):
+    """The Performance page's rows of ``task``'s table, as ``stated`` reads
+    them: ``* - name - n - cell - ...``."""
+    if importlib.util.find_spec("benchmarks") is None:  # --import-mode=importlib
+        sys.path.insert(0, str(ROOT))
+    from benchmarks.across_data import cell
+
+    rows = []
+    for name, data in results["across_data"]["tasks"][task].items():
+        cells = [
+            cell(data["runs"].get(key), results["across_data"]["contenders"])
+            for key in ACROSS_COLUMNS[task]
+        ]
+        rows.append("* - " + " - ".join([name, str(data["n_samples"]), *cells]))
+    return rows
+
+
+def test_the_across_data_run_is_one_complete_run():
+    results = _across()
+    assert results["mode"] == "full" and results["only"] == ["across-data"]
+    assert not results["errors"]
+    tasks = results["across_data"]["tasks"]
+    assert len(tasks["classification"]) == 9 and len(tasks["regression"]) == 4
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_performance_page_quotes_the_across_data_tables(task):
+    for row in across_rows(_across(), task):
+        stated(PERFORMANCE, row)
+
+
+def test_the_pages_quote_the_across_data_verdicts():
+    """The Performance page and the README name every target the run failed."""
+    targets = {t["id"]: t for t in _across()["across_data_targets"]}
+    failed = [key for key, t in targets.items() if t["status"] == "FAIL"]
+    for name in (PERFORMANCE, README):
+        for target in failed:
+            stated(name, f"``{target}``" if name == PERFORMANCE else f"`{target}`")
+    total = targets["time/total"]["value"]
+    stated(PERFORMANCE, f"{total:.2f} of their time summed over the section")
+    stated(PERFORMANCE, f"``warnings``: {targets['warnings']['value']} of ours'")
+
+
+def test_readme_quotes_the_across_data_scores():
+    def score(runs, key):
+        run = runs[key]
+        if "same_as" in run:
+            run = runs[run["same_as"]]
+        warned = run["convergence_warnings"]
+        return f"{run['score']:.3f}" + (f" ({warned}w)" if warned else "")
+
+    columns = {
+        "classification": (
+            "ours",
+            "sklearn",
+            "ours_adam",
+            "ours_lbfgs",
+            "sklearn_lbfgs",
+        ),
+        "regression": ("ours", "sklearn", "linear", "hgb"),
+    }
+    for task, sets in _across()["across_data"]["tasks"].items():
+        for name, data in sets.items():
+            cells = [score(data["runs"], key) for key in columns[task]]
+            stated(README, f"| {name} | {data['n_samples']} | " + " | ".join(cells))
