@@ -107,9 +107,9 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackpropMLP):
     >>> from sklearn_backprop import BackpropMLPRegressor
     >>> X, y = make_friedman1(n_samples=1000, random_state=0)
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    >>> reg = BackpropMLPRegressor(solver="lbfgs", max_iter=500, random_state=0)
+    >>> reg = BackpropMLPRegressor(max_iter=200, random_state=0)
     >>> reg.fit(X_train, y_train)
-    BackpropMLPRegressor(max_iter=500, random_state=0, solver='lbfgs')
+    BackpropMLPRegressor(max_iter=200, random_state=0)
     >>> print(f"{reg.score(X_test, y_test):.2f}")
     0.9...
     """
