@@ -37,7 +37,7 @@ from benchmarks.contenders.tabular import TABULAR  # noqa: E402
 from benchmarks.data import Source  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-KERAS_MISSING = 'needs Keras 3 and JAX: pip install "sklearn-backprop[benchmark]"'
+KERAS_MISSING = BACKENDS["keras"]  # the reason, as tests/_helpers.py words it
 # 1 000 training and 200 test images: seconds per section.
 SYNTHETIC_ROWS = 1000
 SECTIONS = (
