@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from benchmarks.contenders.tabular import TABULAR
+from benchmarks.data import MNIST
 from benchmarks.report import fmt, make_target
 from benchmarks.timing import log
 
@@ -41,18 +42,9 @@ TARGET_TOTAL_TIME_RATIO = 0.5  # the same, summed over the section
 
 
 def _mnist(n_rows):
-    from sklearn_backprop.datasets import load_mnist
-
-    X_train, _, y_train, _ = load_mnist()
-    return np.asarray(X_train[:n_rows]) / 255.0, np.asarray(y_train[:n_rows])
-
-
-def _loader(load):
-    return lambda: load(return_X_y=True)
-
-
-def _mnist_rows(n_rows):
-    return lambda: _mnist(n_rows)
+    """MNIST's first ``n_rows`` training images / 255 (float64) and labels."""
+    X_train, _, y_train, _ = MNIST.images()
+    return X_train[:n_rows] / 255.0, y_train[:n_rows]
 
 
 def _classification():

@@ -7,9 +7,10 @@ and the number of training samples. The estimator records them as
 what ran. Everything else reads the resolved :class:`Settings`, never the
 'auto' parameters.
 
-Why these numbers (benchmarks/defaults_search.md, "Defaults across data
-sets"): a one-cycle fit of 8 epochs of 100 samples, tuned on MNIST, makes 16
-updates on iris's 120 training rows. A one-cycle fit therefore gets at least
+Why these numbers (measured by the benchmark's section "Defaults across
+data sets", ``benchmarks/results/across-data.md``): a one-cycle fit of 8
+epochs of 100 samples, tuned on MNIST, makes 16 updates on iris's 120
+training rows. A one-cycle fit therefore gets at least
 ``ONE_CYCLE_UPDATES`` minibatch updates, in batches of an eighth of the data
 (32 to 100 samples), and never fewer than 8 epochs: on MNIST that is today's
 8 epochs of 100, the same model. The other schedules, and 'lbfgs', keep

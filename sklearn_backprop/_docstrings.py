@@ -75,8 +75,7 @@ step as given with them, as scikit-learn's does).""",
 with sigmoid hidden units (the notebook's network) and 0.05 with other
 units (0.6 diverges with ReLU units), 0.05 for the classifier's 'adam' and
 0.01 for the regressor's; with scikit-learn's schedules, scikit-learn's
-0.001.
-Unused by 'lbfgs'.""",
+0.001. Unused by 'lbfgs'.""",
     ),
     "power_t": ("float", "Exponent of the 'invscaling' schedule."),
     "warmup_fraction": (
@@ -94,8 +93,7 @@ length of the schedule: reaching it is the planned end of training, not a
 ``max_iter_``): with ``learning_rate='one_cycle'``, enough epochs for at
 least 350 minibatch updates, and never fewer than 8 (8 on MNIST, where an
 epoch is 600 updates; 70 on iris's 150 samples, 5 batches of 32);
-otherwise
-scikit-learn's 200.""",
+otherwise scikit-learn's 200.""",
     ),
     "shuffle": (
         "bool",

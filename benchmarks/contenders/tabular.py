@@ -11,6 +11,13 @@ tabular user compares with; RealMLP-TD (pytabkit's tuned defaults, NeurIPS
 import dataclasses
 from collections.abc import Callable
 
+from benchmarks.contenders.estimators import (
+    ours_classifier,
+    ours_regressor,
+    sklearn_classifier,
+    sklearn_regressor,
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Tabular:
@@ -25,26 +32,26 @@ class Tabular:
     skip_images: bool = False
 
 
-def _ours(solver=None):
-    def build(task, random_state):
-        from sklearn_backprop import BackpropMLPClassifier, BackpropMLPRegressor
+def _mlp(classifier, regressor, solver=None):
+    """A factory of ``classifier(...)`` or ``regressor(...)`` (the estimators'
+    factories of ``contenders.estimators``) with their defaults, but
+    ``solver`` when given."""
 
-        cls = (
-            BackpropMLPClassifier if task == "classification" else BackpropMLPRegressor
+    def build(task, random_state):
+        factory = classifier if task == "classification" else regressor
+        return factory(
+            random_state=random_state, **({"solver": solver} if solver else {})
         )
-        return cls(random_state=random_state, **({"solver": solver} if solver else {}))
 
     return build
+
+
+def _ours(solver=None):
+    return _mlp(ours_classifier, ours_regressor, solver)
 
 
 def _sklearn(solver=None):
-    def build(task, random_state):
-        from sklearn.neural_network import MLPClassifier, MLPRegressor
-
-        cls = MLPClassifier if task == "classification" else MLPRegressor
-        return cls(random_state=random_state, **({"solver": solver} if solver else {}))
-
-    return build
+    return _mlp(sklearn_classifier, sklearn_regressor, solver)
 
 
 def _linear(task, random_state):
